@@ -1,0 +1,67 @@
+# Recurrent Neural Networks from Scratch: set-up, book and tests.
+#   make book       create .venv, install, execute every chapter, build HTML
+#   make test       create .venv if needed, install, run the whole pipeline
+#   make notebooks  re-execute every paired notebook (authors, after edits)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+NOTEBOOK_DIRS := book solutions exercises
+
+# Outputs must not depend on the machine: one BLAS thread everywhere, the
+# NumPy backend unless a target says otherwise, no plotting window.
+export OMP_NUM_THREADS := 1
+export OPENBLAS_NUM_THREADS := 1
+export MKL_NUM_THREADS := 1
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
+	--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	-n $(JOBS) --dist loadfile -q
+
+.PHONY: install book test test-unit test-nbval test-book notebooks clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	touch $@
+
+book: $(STAMP)
+	COMPANION_BACKEND=numpy $(BIN)/jupyter-book build book \
+		--builder html -W -n --keep-going
+	@echo
+	@echo "The book is built: open $(CURDIR)/book/_build/html/index.html"
+
+test: test-unit test-nbval test-book
+	@echo "make test: every stage passed"
+
+# 1 + 2. unit tests on every backend, and the .md/.ipynb pairing check
+test-unit: $(STAMP)
+	$(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) -q tests
+
+# 3. every committed notebook re-executed and compared with its stored
+#    outputs, under NumPy and again under the GPU proxy
+test-nbval: $(STAMP)
+	COMPANION_BACKEND=numpy $(NBVAL) $(NOTEBOOK_DIRS)
+	COMPANION_BACKEND=gpu-proxy $(NBVAL) $(NOTEBOOK_DIRS)
+
+# 4. the book built from a clean tree with execution, warnings as errors
+test-book: $(STAMP)
+	rm -rf book/_build
+	COMPANION_BACKEND=numpy $(BIN)/jupyter-book build book \
+		--builder html -W -n --keep-going
+
+# 5. authors: rewrite every .ipynb from its .md and execute it again
+notebooks: $(STAMP)
+	COMPANION_BACKEND=numpy $(BIN)/python .ci/notebooks.py refresh \
+		$(NOTEBOOK_DIRS)
+
+clean:
+	rm -rf book/_build .pytest_cache .hypothesis

@@ -1,4 +1,4 @@
-"""Array backends: one code path for the CPU and the GPU (used in every chapter).
+"""Array backends: one code path for CPU and GPU (used in every chapter).
 
 The only module of the package that knows which array library is in use.
 

@@ -23,7 +23,8 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	-n $(JOBS) --dist loadfile -q
 
-.PHONY: install book test test-unit test-nbval test-book notebooks clean
+.PHONY: install book test test-unit test-nbval test-book notebooks \
+	check-math clean
 
 install: $(STAMP)
 
@@ -62,6 +63,10 @@ test-book: $(STAMP)
 notebooks: $(STAMP)
 	COMPANION_BACKEND=numpy $(BIN)/python .ci/notebooks.py refresh \
 		$(NOTEBOOK_DIRS)
+
+# authors: the built book shows rendered math offline (needs chromium)
+check-math: $(STAMP)
+	$(BIN)/python .ci/check_math.py book/_build/html
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

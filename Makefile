@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
-NOTEBOOK_DIRS := book solutions exercises
+NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 # Outputs must not depend on the machine: one BLAS thread everywhere, the
 # NumPy backend unless a target says otherwise, no plotting window.

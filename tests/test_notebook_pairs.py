@@ -32,6 +32,17 @@ def inputs(nb):
             for c in nb.cells]
 
 
+def first_difference(x, y):
+    """The first differing line of two cells' (type, source, tags)."""
+    if x[0] != y[0] or x[2] != y[2]:
+        return f"type/tags {x[0]} {x[2]} vs {y[0]} {y[2]}"
+    lx, ly = x[1].splitlines(), y[1].splitlines()
+    for n, (u, v) in enumerate(zip(lx, ly)):
+        if u != v:
+            return f"line {n + 1}: .md {u!r} vs .ipynb {v!r}"
+    return f"{len(lx)} lines in .md vs {len(ly)} in .ipynb"
+
+
 def test_the_book_has_notebooks():
     assert myst_notebooks(), "no MyST notebook found under book/"
 
@@ -45,9 +56,9 @@ def test_pair_in_sync_and_executed(md):
     source, stored = jupytext.read(md), jupytext.read(ipynb)
     a, b = inputs(source), inputs(stored)
     for i, (x, y) in enumerate(zip(a, b)):
-        assert x == y, (f"{rel}: cell {i} differs between .md and .ipynb "
-                        f"(.md: {x[1][:60]!r}, .ipynb: {y[1][:60]!r}); "
-                        "edit the .md and run make notebooks")
+        assert x == y, (f"{rel}: cell {i} differs between .md and .ipynb: "
+                        f"{first_difference(x, y)}; edit the .md and run "
+                        "make notebooks")
     assert len(a) == len(b), (f"{rel}: {len(a)} cells in .md, {len(b)} in "
                               ".ipynb; edit the .md and run make notebooks")
     unexecuted = [i for i, c in enumerate(stored.cells)

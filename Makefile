@@ -24,7 +24,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	-n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	check-math clean
+	exercises check-math clean
 
 install: $(STAMP)
 
@@ -59,10 +59,16 @@ test-book: $(STAMP)
 	COMPANION_BACKEND=numpy $(BIN)/jupyter-book build book \
 		--builder html -W -n --keep-going
 
-# 5. authors: rewrite every .ipynb from its .md and execute it again
+# 5. authors: regenerate exercises/ and the book's exercise pages from
+#    solutions/, then rewrite every .ipynb from its .md and execute it
 notebooks: $(STAMP)
+	$(BIN)/python .ci/make_exercises.py --no-execute
 	COMPANION_BACKEND=numpy $(BIN)/python .ci/notebooks.py refresh \
 		$(NOTEBOOK_DIRS)
+
+# authors: after editing solutions/ only
+exercises: $(STAMP)
+	COMPANION_BACKEND=numpy $(BIN)/python .ci/make_exercises.py
 
 # authors: the built book shows rendered math offline (needs chromium)
 check-math: $(STAMP)

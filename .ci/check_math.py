@@ -36,14 +36,17 @@ def rendered(page: Path) -> tuple[int, int, int]:
 
 def main(root: str) -> int:
     failures = 0
-    for page in sorted(Path(root).glob("*.html")):
+    for page in sorted(Path(root).glob("**/*.html")):
+        if "_static" in page.parts or "_sources" in page.parts:
+            continue
         formulas, containers, errors = rendered(page)
         if formulas == 0:
             continue
         ok = containers >= formulas and errors == 0
         failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {page.name}: {formulas} formulas,"
-              f" {containers} rendered, {errors} MathJax errors")
+        name = page.relative_to(root)
+        print(f"{'ok  ' if ok else 'FAIL'} {name}: {formulas} formulas, "
+              f"{containers} rendered, {errors} MathJax errors")
     return 1 if failures else 0
 
 

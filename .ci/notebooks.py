@@ -10,6 +10,7 @@ the NumPy backend, so the stored outputs do not depend on the machine.
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -24,8 +25,18 @@ def myst_notebooks(folders):
         for md in sorted(Path(folder).glob("**/*.md")):
             if "_build" in md.parts:
                 continue
-            if "kernelspec" in jupytext.read(md).metadata:
+            if is_notebook(md):
                 yield md
+
+
+def is_notebook(md: Path) -> bool:
+    """A MyST notebook: front matter that names a kernel (plain pages of
+    the book have none, and are never executed)."""
+    text = md.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return False
+    front = text[4:].split("\n---\n", 1)[0]
+    return "\nkernelspec:" in "\n" + front
 
 
 def refresh(md: Path) -> None:
@@ -35,6 +46,11 @@ def refresh(md: Path) -> None:
                    resources={"metadata": {"path": str(md.parent)}}
                    ).execute()
     nb.metadata.pop("widgets", None)
+    for index, cell in enumerate(nb.cells):
+        # ids from the content, not random: a refresh changes nothing
+        # unless the notebook changed
+        key = f"{index}\n{cell.cell_type}\n{cell.source}".encode()
+        cell.id = hashlib.sha1(key).hexdigest()[:8]
     target = md.with_suffix(".ipynb")
     jupytext.write(nb, target, fmt="ipynb")
     nbformat.validate(nbformat.read(target, as_version=4))

@@ -38,7 +38,8 @@ def test_values_match_reference(backend, name):
 @pytest.mark.parametrize("name", ALL)
 def test_stable_for_large_inputs(backend, name):
     z = np.array([[-1e4, -800.0, 0.0, 800.0, 1e4]])
-    with np.errstate(over="raise", invalid="raise", divide="raise"):
+    with np.errstate(over="raise", invalid="raise",
+                     divide="raise"):
         out = B.to_numpy(A.get_activation(name).forward(B.asarray(z)))
     assert np.all(np.isfinite(out)) or name == "log_softmax"
     if name == "sigmoid":

@@ -12,7 +12,8 @@ from companion import backend as B
 from companion import clipping as C
 
 PROPERTY = settings(max_examples=40, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+                    suppress_health_check=[
+                        HealthCheck.function_scoped_fixture])
 FINITE = st.floats(-1e3, 1e3, allow_nan=False, width=64)
 
 

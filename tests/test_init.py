@@ -11,7 +11,8 @@ from companion import backend as B
 from companion import init as I
 
 PROPERTY = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture])
+                    suppress_health_check=[
+                        HealthCheck.function_scoped_fixture])
 
 
 def test_uniform_and_xavier_bounds(backend):
@@ -71,7 +72,8 @@ def test_bad_shapes_and_values_named(backend):
         I.xavier_uniform((3,), 0)
     with pytest.raises(ValueError, match=r"got \(3, 0\)"):
         I.orthogonal((3, 0), 0)
-    with pytest.raises(ValueError, match=r"must be square, got shape \(2, 3\)"):
+    with pytest.raises(ValueError,
+                       match=r"must be square, got shape \(2, 3\)"):
         I.spectral_radius(I.uniform((2, 3), 0))
     with pytest.raises(ValueError, match="rho must be finite and > 0"):
         I.scale_to_spectral_radius(I.uniform((2, 2), 0), -1.0)

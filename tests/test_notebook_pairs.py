@@ -22,9 +22,17 @@ def _files(suffix):
                 yield path
 
 
+def is_notebook(md):
+    """A MyST notebook: front matter naming a kernel (plain pages have
+    none)."""
+    text = md.read_text(encoding="utf-8")
+    if not text.startswith("---\n"):
+        return False
+    return "\nkernelspec:" in "\n" + text[4:].split("\n---\n", 1)[0]
+
+
 def myst_notebooks():
-    return [md for md in _files(".md")
-            if "kernelspec" in jupytext.read(md).metadata]
+    return [md for md in _files(".md") if is_notebook(md)]
 
 
 def inputs(nb):

@@ -1,0 +1,688 @@
+"""companion.checks: the exercise checker and the exercises generator.
+
+The checker must accept the solutions of ``solutions/`` and reject every
+deliberately wrong implementation below (a dropped term, a transposed
+axis, an off-by-one, a wrong sign or convention, a function that writes
+into its input, one returning None, one raising), on every backend;
+``exercises/`` must be exactly what ``.ci/make_exercises.py`` makes of
+``solutions/``; and the command line must pass the solutions and fail the
+unsolved exercises.
+"""
+
+import importlib.util
+import itertools
+import json
+import re
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from companion import _grade, backend, checks
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "00-foundations.md"
+
+
+def _load_generator():
+    spec = importlib.util.spec_from_file_location(
+        "make_exercises", ROOT / ".ci" / "make_exercises.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+make_exercises = _load_generator()
+
+
+def _solutions(md: Path) -> dict[str, object]:
+    """The functions of a solution notebook, by the id their check names."""
+    namespace: dict[str, object] = {}
+    calls = {}
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type != "code":
+            continue
+        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
+        if found:
+            calls[found.group(1)] = found.group(2)
+        else:
+            exec(cell.source, namespace)
+    return {ex: namespace[name] for ex, name in calls.items()}
+
+
+SOLVED = _solutions(SOLUTION)
+
+
+# -- the generator: one source, no drift -----------------------------------
+
+
+def test_exercises_are_generated_from_solutions():
+    pairs = make_exercises.pairs()
+    assert pairs, "no MyST notebook under solutions/"
+    for solution, exercise in pairs:
+        assert exercise.exists(), f"{exercise} missing: run make exercises"
+        want = make_exercises.generate(solution.read_text(encoding="utf-8"))
+        assert exercise.read_text(encoding="utf-8") == want, (
+            f"{exercise.relative_to(ROOT)} is not what .ci/"
+            "make_exercises.py makes of its solution: run make exercises "
+            "(never edit exercises/ by hand)")
+    generated = {e for _, e in pairs}
+    orphans = [p for p in (ROOT / "exercises").glob("**/*.md")
+               if p not in generated]
+    assert not orphans, f"exercises without a solution: {orphans}"
+
+
+def test_book_pages_are_generated_from_solutions():
+    """book/exercises/X.md is what the generator makes of solutions/X.md:
+    the exercises shown in the book cannot drift from the notebooks."""
+    for solution, exercise in make_exercises.pairs():
+        page = make_exercises.BOOK_PAGES / exercise.relative_to(
+            make_exercises.EXERCISES)
+        notebook = str(exercise.relative_to(ROOT).with_suffix(".ipynb"))
+        want = make_exercises.book_page(
+            solution.read_text(encoding="utf-8"), notebook)
+        assert page.exists(), f"{page} missing: run make exercises"
+        assert page.read_text(encoding="utf-8") == want, (
+            f"{page.relative_to(ROOT)} is stale: run make exercises")
+        # every exercise appears with its stub and a closed solution
+        text = solution.read_text(encoding="utf-8")
+        n = len(re.findall(r"(?m)^## Exercise ", text))
+        assert n > 0 and want.count(":::{exercise}") == n
+        assert want.count(":class: dropdown") == n
+        assert want.count("raise NotImplementedError(") == n
+        assert make_exercises.BEGIN not in want
+
+
+def test_generate_replaces_solutions_and_keeps_the_rest():
+    text = SOLUTION.read_text(encoding="utf-8")
+    out = make_exercises.generate(text)
+    assert "BEGIN SOLUTION" not in out and "END SOLUTION" not in out
+    assert "xp.exp(-xp.abs(z))" in text and "xp.exp(-xp.abs(z))" not in out
+    stubs = re.findall(r'NotImplementedError\(\s*"Exercise (\d+\.\d+):', out)
+    assert stubs == [f"0.{k}" for k in range(1, 8)]
+    for line in ("def sigmoid(z):", '    """σ(z) = 1 / (1 + exp(-z)) '
+                 "element-wise, without overflow.", 'check("0.7", '
+                 "central_difference)", "kernelspec:"):
+        assert line in out
+    assert max(map(len, out.splitlines())) <= 79
+
+
+SMALL = """# T
+
+<!-- BEGIN SOLUTION -->
+solved
+<!-- END SOLUTION -->
+
+## Exercise 3.2: a `thing`
+
+```{code-cell} ipython3
+def f(x):
+    \"\"\"Doc.\"\"\"
+    y = 1
+    # BEGIN SOLUTION
+    return x + y
+    # END SOLUTION
+```
+"""
+
+
+def test_generate_on_a_small_notebook():
+    assert make_exercises.generate(SMALL) == (
+        "# T\n\n## Exercise 3.2: a `thing`\n\n```{code-cell} ipython3\n"
+        'def f(x):\n    """Doc."""\n    y = 1\n'
+        '    raise NotImplementedError("Exercise 3.2: a thing")\n```\n')
+
+
+@pytest.mark.parametrize("broken", [
+    SMALL.replace("    # END SOLUTION\n", ""),
+    SMALL.replace("    # BEGIN SOLUTION\n", ""),
+    SMALL.replace("## Exercise 3.2: a `thing`", "## Something"),
+    SMALL.replace("<!-- END SOLUTION -->\n", ""),
+    SMALL.replace("    return x + y\n", "    # BEGIN SOLUTION\n"),
+], ids=["no-end", "no-begin", "no-heading", "markdown-open", "nested"])
+def test_generate_rejects_broken_markers(broken):
+    with pytest.raises(ValueError, match="line"):
+        make_exercises.generate(broken)
+
+
+# -- the checker accepts the solutions, rejects the mutants ----------------
+
+
+def test_every_exercise_has_a_solution_and_a_check():
+    assert set(SOLVED) == set(checks.chapter_ids(0))
+    assert checks.chapter_ids(0) == [f"0.{k}" for k in range(1, 8)]
+
+
+@pytest.mark.parametrize("ex", sorted(SOLVED))
+def test_solutions_pass(backend, ex):
+    report = checks.grade(ex, SOLVED[ex])
+    assert report.verdict == checks.PASSED, report.text()
+    assert report.passed == len(report.cases) >= 4
+
+
+def _ns(x):
+    return backend.namespace(x)
+
+
+def sigmoid_naive(z):  # exp(-z) overflows: 0 where σ(z) ≈ 4e-309 > 0
+    return 1.0 / (1.0 + _ns(z).exp(-z))
+
+
+def sigmoid_ratio(z):  # e^z / (1 + e^z): inf / inf = NaN for z = 1000
+    xp = _ns(z)
+    return xp.exp(z) / (1.0 + xp.exp(z))
+
+
+def sigmoid_sign(z):
+    xp = _ns(z)
+    return 1.0 / (1.0 + xp.exp(z))
+
+
+def sigmoid_both_branches(z):  # e = exp(-z) overflows for z = -1000
+    xp = _ns(z)
+    e = xp.exp(-z)
+    return xp.where(z >= 0, 1.0 / (1.0 + e), 1.0 / (1.0 + 1.0 / e))
+
+
+def sigmoid_in_place(z):
+    xp = _ns(z)
+    e = xp.exp(-xp.abs(z))
+    z[...] = xp.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return z
+
+
+def sigmoid_tanh(z):
+    return _ns(z).tanh(z)
+
+
+def _log_softmax(z, axis=-1):
+    xp = _ns(z)
+    s = z - xp.max(z, axis=axis, keepdims=True)
+    return s - xp.log(xp.sum(xp.exp(s), axis=axis, keepdims=True))
+
+
+def _one_hot(y, z, shift=0):
+    xp = _ns(z)
+    ks = xp.arange(shift, z.shape[-1] + shift, device=backend.device(z))
+    return xp.astype(y[:, None] == ks, z.dtype)
+
+
+def ce_naive(z, y):  # no max subtracted: exp(1000) = inf
+    xp = _ns(z)
+    o = xp.exp(z) / xp.sum(xp.exp(z), axis=-1, keepdims=True)
+    t = _one_hot(y, z)
+    return -xp.sum(t * xp.log(o)), o - t
+
+
+def ce_sign(z, y):
+    xp = _ns(z)
+    logp, t = _log_softmax(z), _one_hot(y, z)
+    return -xp.sum(t * logp), t - xp.exp(logp)
+
+
+def ce_mean(z, y):  # the mean over the batch, not the lectures' sum
+    xp = _ns(z)
+    logp, t = _log_softmax(z), _one_hot(y, z)
+    return -xp.sum(t * logp) / z.shape[0], (xp.exp(logp) - t) / z.shape[0]
+
+
+def ce_no_target(z, y):  # dz = o: the one-hot target never subtracted
+    xp = _ns(z)
+    logp, t = _log_softmax(z), _one_hot(y, z)
+    return -xp.sum(t * logp), xp.exp(logp)
+
+
+def ce_off_by_one(z, y):  # classes numbered from 1
+    xp = _ns(z)
+    logp, t = _log_softmax(z), _one_hot(y, z, shift=1)
+    return -xp.sum(t * logp), xp.exp(logp) - t
+
+
+def ce_batch_axis(z, y):  # softmax over the batch axis (transposed)
+    xp = _ns(z)
+    logp, t = _log_softmax(z, axis=0), _one_hot(y, z)
+    return -xp.sum(t * logp), xp.exp(logp) - t
+
+
+def ce_none(z, y):
+    _log_softmax(z)
+
+
+def mse_no_half(o, y, mask):
+    xp = _ns(o)
+    d = o - y
+    return xp.sum(mask * xp.sum(d * d, axis=-1)), d * mask[..., None]
+
+
+def mse_no_mask(o, y, mask):
+    xp = _ns(o)
+    d = o - y
+    return 0.5 * xp.sum(d * d), d
+
+
+def mse_grad_unmasked(o, y, mask):
+    xp = _ns(o)
+    d = o - y
+    return 0.5 * xp.sum(mask * xp.sum(d * d, axis=-1)), d
+
+
+def mse_mean_over_time(o, y, mask):
+    xp = _ns(o)
+    d = o - y
+    T = o.shape[0]
+    return (0.5 * xp.sum(mask * xp.sum(d * d, axis=-1)) / T,
+            d * mask[..., None] / T)
+
+
+def mse_mask_transposed(o, y, mask):
+    xp = _ns(o)
+    d = o - y
+    m = xp.permute_dims(mask, (1, 0))[..., None]
+    return 0.5 * xp.sum(m * d * d), m * d
+
+
+def mse_raises(o, y, mask):
+    raise ValueError("shapes do not match")
+
+
+def _norm(grads):
+    return sum(float(_ns(g).sum(g * g)) for g in grads.values()) ** 0.5
+
+
+def clip_each(grads, threshold):  # each array by its own norm
+    out = {}
+    for k, g in grads.items():
+        n = float(_ns(g).sum(g * g)) ** 0.5
+        out[k] = g * (threshold / n) if n >= threshold else g
+    return out
+
+
+def clip_entries(grads, threshold):  # element-wise, turns the direction
+    return {k: _ns(g).clip(g, -threshold, threshold)
+            for k, g in grads.items()}
+
+
+def clip_inverted(grads, threshold):  # norm / threshold
+    n = _norm(grads)
+    scale = n / threshold if n >= threshold else 1.0
+    return {k: g * scale for k, g in grads.items()}
+
+
+def clip_no_sqrt(grads, threshold):  # the squared norm as the norm
+    n = _norm(grads) ** 2
+    scale = threshold / n if n >= threshold else 1.0
+    return {k: g * scale for k, g in grads.items()}
+
+
+def clip_in_place(grads, threshold):
+    n = _norm(grads)
+    if n >= threshold:
+        for g in grads.values():
+            g *= threshold / n
+    return grads
+
+
+def clip_tuple(grads, threshold):
+    n = _norm(grads)
+    scale = threshold / n if n >= threshold else 1.0
+    return tuple(g * scale for g in grads.values())
+
+
+def adam_no_correction(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    return theta - lr * m / (_ns(v).sqrt(v) + eps), m, v
+
+
+def adam_t_minus_one(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    mh, vh = m / (1 - beta1 ** (t + 1)), v / (1 - beta2 ** (t + 1))
+    return theta - lr * mh / (_ns(v).sqrt(vh) + eps), m, v
+
+
+def adam_eps_inside(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    mh, vh = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return theta - lr * mh / _ns(v).sqrt(vh + eps), m, v
+
+
+def adam_ascent(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m = beta1 * m + (1 - beta1) * g
+    v = beta2 * v + (1 - beta2) * g * g
+    mh, vh = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return theta + lr * mh / (_ns(v).sqrt(vh) + eps), m, v
+
+
+def adam_old_moments(theta, g, m, v, t, lr, beta1, beta2, eps):
+    mh, vh = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    new = theta - lr * mh / (_ns(v).sqrt(vh) + eps)
+    return new, beta1 * m + (1 - beta1) * g, beta2 * v + (1 - beta2) * g * g
+
+
+def adam_in_place(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m *= beta1
+    m += (1 - beta1) * g
+    v *= beta2
+    v += (1 - beta2) * g * g
+    mh, vh = m / (1 - beta1 ** t), v / (1 - beta2 ** t)
+    return theta - lr * mh / (_ns(v).sqrt(vh) + eps), m, v
+
+
+def count_no_biases(D, H, K):
+    return H * D + H * H + K * H
+
+
+def count_no_output_bias(D, H, K):
+    return H * D + H * H + H + K * H
+
+
+def count_square_input(D, H, K):  # W_h counted as (H, D)
+    return H * D + H * D + H + K * H + K
+
+
+def count_off_by_one(D, H, K):
+    return (H + 1) * D + H * H + H + K * H + K
+
+
+def count_float(D, H, K):
+    return float(H * D + H * H + H + K * H + K)
+
+
+def count_none(D, H, K):
+    H * D + H * H + H + K * H + K
+
+
+def _indices(x):
+    return itertools.product(*map(range, x.shape))
+
+
+def grad_forward(f, x, eps):  # one-sided: error of order eps
+    xp = _ns(x)
+    p, grad = xp.asarray(x, copy=True), xp.zeros_like(x)
+    base = float(f(p))
+    for i in _indices(x):
+        old = float(p[i])
+        p[i] = old + eps
+        grad[i] = (float(f(p)) - base) / eps
+        p[i] = old
+    return grad
+
+
+def grad_no_two(f, x, eps):  # divides by eps, not 2 eps
+    xp = _ns(x)
+    p, grad = xp.asarray(x, copy=True), xp.zeros_like(x)
+    for i in _indices(x):
+        old = float(p[i])
+        p[i] = old + eps
+        up = float(f(p))
+        p[i] = old - eps
+        grad[i] = (up - float(f(p))) / eps
+        p[i] = old
+    return grad
+
+
+def grad_swapped(f, x, eps):  # E(θ - ε) - E(θ + ε)
+    return -checks.exercises()["0.7"].reference(f, x, eps)
+
+
+def grad_moves_x(f, x, eps):  # perturbs the caller's x, never restores
+    xp = _ns(x)
+    grad = xp.zeros_like(x)
+    for i in _indices(x):
+        old = float(x[i])
+        x[i] = old + eps
+        up = float(f(x))
+        x[i] = old - eps
+        grad[i] = (up - float(f(x))) / (2 * eps)
+    return grad
+
+
+def grad_raises(f, x, eps):
+    return f(x, eps)
+
+
+MUTANTS = {
+    "0.1": [sigmoid_naive, sigmoid_ratio, sigmoid_sign, sigmoid_both_branches,
+            sigmoid_in_place, sigmoid_tanh],
+    "0.2": [ce_naive, ce_sign, ce_mean, ce_no_target, ce_off_by_one,
+            ce_batch_axis, ce_none],
+    "0.3": [mse_no_half, mse_no_mask, mse_grad_unmasked,
+            mse_mean_over_time, mse_mask_transposed, mse_raises],
+    "0.4": [clip_each, clip_entries, clip_inverted, clip_no_sqrt,
+            clip_in_place, clip_tuple],
+    "0.5": [adam_no_correction, adam_t_minus_one, adam_eps_inside,
+            adam_ascent, adam_old_moments, adam_in_place],
+    "0.6": [count_no_biases, count_no_output_bias, count_square_input,
+            count_off_by_one, count_float, count_none],
+    "0.7": [grad_forward, grad_no_two, grad_swapped, grad_moves_x,
+            grad_raises],
+}
+# what the first failing case must say, where it is specific
+SAYS = {"sigmoid_in_place": "modified its input z",
+        "clip_in_place": "modified its input grads[",
+        "adam_in_place": "modified its input m",
+        "grad_moves_x": "modified its input x",
+        "ce_none": "returned None", "count_none": "returned None",
+        "mse_raises": "raised ValueError: shapes do not match",
+        "grad_raises": "raised TypeError",
+        "count_float": "expected an integer",
+        "clip_tuple": "expected a dict",
+        "ce_naive": "max |error| inf"}
+
+
+def test_every_exercise_has_mutants():
+    assert set(MUTANTS) == set(checks.chapter_ids(0))
+
+
+@pytest.mark.parametrize("ex, mutant", [
+    (ex, m) for ex, ms in MUTANTS.items() for m in ms],
+    ids=lambda v: v if isinstance(v, str) else v.__name__)
+def test_mutants_are_rejected(backend, ex, mutant):
+    report = checks.grade(ex, mutant)
+    assert report.verdict == checks.FAILED, report.text()
+    assert report.passed < len(report.cases)
+    assert SAYS.get(mutant.__name__, "") in report.message, report.text()
+
+
+def test_a_mutant_that_is_only_wrong_sometimes_passes_some_cases(backend):
+    # averaging over the batch is right for B = 1 only: the report says
+    # which cases passed and names the output that differs
+    report = checks.grade("0.2", ce_mean)
+    verdicts = dict(report.cases)
+    assert verdicts["B = 1, V = 3"] == checks.PASSED
+    assert verdicts["random B = 4, V = 5"].startswith("E: max |error|")
+
+
+def sigmoid_by_sign(z):  # one branch per sign, selected by a mask
+    xp = _ns(z)
+    positive = xp.astype(z >= 0, z.dtype)
+    e = xp.exp(-xp.abs(z))
+    return positive / (1.0 + e) + (1.0 - positive) * e / (1.0 + e)
+
+
+def ce_log_sum_exp(z, y):  # E = Σ_b (-z_{b,y_b} + log Σ_j exp z_bj)
+    xp = _ns(z)
+    top = xp.max(z, axis=1, keepdims=True)
+    lse = top[:, 0] + xp.log(xp.sum(xp.exp(z - top), axis=1))
+    t = _one_hot(y, z)
+    o = xp.exp(z - top) / xp.sum(xp.exp(z - top), axis=1, keepdims=True)
+    return xp.sum(lse - xp.sum(t * z, axis=1)), o - t
+
+
+def mse_loop_over_time(o, y, mask):  # one step at a time, as in BPTT
+    xp = _ns(o)
+    E, grads = 0.0, []
+    for t in range(o.shape[0]):
+        d = (o[t, ...] - y[t, ...]) * mask[t, ...][:, None]
+        E = E + 0.5 * float(xp.sum(d * d))
+        grads.append(d)
+    return E, xp.stack(grads)
+
+
+def adam_reordered(theta, g, m, v, t, lr, beta1, beta2, eps):
+    m2 = m * beta1 + g * (1 - beta1)
+    v2 = v * beta2 + (g ** 2) * (1 - beta2)
+    step = (m2 / (1 - beta1 ** t)) / (_ns(v).sqrt(v2 / (1 - beta2 ** t))
+                                      + eps)
+    return theta - step * lr, m2, v2
+
+
+def grad_with_basis(f, x, eps):  # f(x ± ε e_i) with a one-hot e_i
+    xp = _ns(x)
+    grad = xp.zeros_like(x)
+    for i in _indices(x):
+        e = xp.zeros_like(x)
+        e[i] = eps
+        grad[i] = (float(f(x + e)) - float(f(x - e))) / (2 * eps)
+    return grad
+
+
+@pytest.mark.parametrize("ex, fn", [
+    ("0.1", sigmoid_by_sign), ("0.2", ce_log_sum_exp),
+    ("0.3", mse_loop_over_time), ("0.5", adam_reordered),
+    ("0.7", grad_with_basis)], ids=lambda v: getattr(v, "__name__", v))
+def test_other_correct_solutions_pass(backend, ex, fn):
+    report = checks.grade(ex, fn)
+    assert report.verdict == checks.PASSED, report.text()
+
+
+# -- what a check prints ---------------------------------------------------
+
+
+def _printed(capsys, ex, fn):
+    checks.check(ex, fn)
+    return capsys.readouterr().out
+
+
+def test_output_is_the_same_on_every_backend(capsys):
+    texts = {}
+    for name in ("numpy", "gpu-proxy"):
+        backend.set_backend(name)
+        texts[name] = "".join(
+            _printed(capsys, ex, fn) for ex, fns in MUTANTS.items()
+            for fn in [SOLVED[ex]] + fns)
+    assert texts["numpy"] == texts["gpu-proxy"]
+    assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]
+
+
+def test_not_implemented_and_bad_arguments_print_a_message(backend, capsys):
+    assert _printed(capsys, "0.1", _stub) == (
+        "Exercise 0.1: a numerically stable sigmoid\n"
+        "  not implemented yet: complete the function and run this cell "
+        "again\n")
+    out = _printed(capsys, "0.9", _stub)
+    assert out.startswith("check('0.9', ...): there is no exercise '0.9'")
+    assert "0.1, 0.2" in out
+    out = _printed(capsys, "0.1", "sigmoid")
+    assert out == ("check('0.1', ...): expected the function you wrote for "
+                   "exercise 0.1, got a value of type str\n")
+    with pytest.raises(KeyError):
+        checks.grade("0.9", _stub)
+
+
+def test_a_passing_check_prints_every_case(backend, capsys):
+    out = _printed(capsys, "0.6", SOLVED["0.6"]).splitlines()
+    assert out[0] == "Exercise 0.6: the parameters of an Elman layer"
+    assert out[1] == "  D = 1, H = 1, K = 1: passed"
+    assert out[-1] == "  5/5 cases passed"
+
+
+def test_a_slow_function_takes_too_long_and_stops(backend):
+    calls = []
+
+    def forever(D, H, K):
+        calls.append(1)
+        while True:
+            pass
+
+    report = checks.grade("0.6", forever, time_limit=0.2)
+    assert report.verdict == checks.FAILED
+    assert report.cases == [("D = 1, H = 1, K = 1",
+                             "took too long (more than 0.2 s)")]
+    assert len(calls) == 1
+
+
+def test_the_time_limit_holds_outside_the_main_thread():
+    box = {}
+
+    def spin(D, H, K):
+        while not box.get("stop"):
+            pass
+
+    worker = threading.Thread(target=lambda: box.update(
+        report=checks.grade("0.6", spin, time_limit=0.2)))
+    worker.start()
+    worker.join(10)
+    box["stop"] = True
+    assert box["report"].message.endswith("took too long (more than 0.2 s)")
+
+
+def _stub(z):
+    raise NotImplementedError("Exercise 0.1: a numerically stable sigmoid")
+
+
+def test_each_check_appends_a_record(backend, tmp_path, monkeypatch,
+                                     capsys):
+    path = tmp_path / "report.jsonl"
+    monkeypatch.setenv(checks.REPORT_ENV, str(path))
+    checks.check("0.6", SOLVED["0.6"])
+    checks.check("0.6", count_off_by_one)
+    checks.check("0.1", _stub)
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    assert records[0] == {"exercise": "0.6", "verdict": "passed",
+                          "passed": 5, "total": 5, "message": ""}
+    assert records[1]["verdict"] == "failed"
+    assert records[1]["message"] == ("D = 1, H = 1, K = 1: got 6, "
+                                     "expected 5")
+    assert records[2]["verdict"] == "not implemented"
+
+
+# -- grading notebooks from the command line -------------------------------
+
+
+def test_summary_counts_missing_checks_as_failures():
+    records = [{"exercise": "0.2", "verdict": "passed", "passed": 5,
+                "total": 5, "message": ""}]
+    rows = _grade.summarize(records, ["0.1", "0.2"])
+    assert [(r["exercise"], r["verdict"]) for r in rows] == [
+        ("0.1", "not checked"), ("0.2", "passed")]
+    assert _grade.summarize([], [])[0]["verdict"] == "not checked"
+    assert _grade.expected_ids(Path("x/00-foundations-ana.ipynb")) == \
+        checks.chapter_ids(0)
+
+
+def test_cli_usage_errors(tmp_path, capsys):
+    assert _grade.main([]) == 2
+    assert _grade.main([str(tmp_path / "nothing.ipynb")]) == 2
+    assert "no such file" in capsys.readouterr().err
+    assert _grade.main([str(tmp_path)]) == 2
+    assert "no .ipynb notebook" in capsys.readouterr().err
+
+
+def _cli(*paths):
+    return subprocess.run(
+        [sys.executable, "-m", "companion.checks", *paths], cwd=ROOT,
+        capture_output=True, text=True, timeout=300)
+
+
+def test_cli_passes_the_solutions():
+    run = _cli("solutions/00-foundations.ipynb")
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = [line.split() for line in run.stdout.splitlines()
+            if line.startswith("solutions/")]
+    assert [row[1:3] for row in rows] == [
+        [ex, "passed"] for ex in checks.chapter_ids(0)]
+
+
+def test_cli_fails_the_unsolved_exercises():
+    run = _cli("exercises")
+    assert run.returncode == 1, run.stdout + run.stderr
+    rows = [line for line in run.stdout.splitlines()
+            if line.startswith("exercises/")]
+    assert len(rows) == len(checks.chapter_ids(0))
+    assert all("not implemented" in row for row in rows), run.stdout

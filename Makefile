@@ -21,7 +21,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-	-n $(JOBS) --dist loadfile -q
+	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
 	exercises check-math clean

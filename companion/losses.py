@@ -58,7 +58,7 @@ def _weights(xp, lead_shape, dtype, dev, mask, reduction):
     if reduction == "sum":
         return w
     if reduction == "batch":
-        batch = lead_shape[-1] if len(lead_shape) >= 2 else 1
+        batch = lead_shape[-1] if lead_shape else 1  # B of (T, B)
         scale = 1.0 / batch
     else:
         count = (float(xp.sum(w)) if w is not None

@@ -253,6 +253,17 @@ def backward(params, dz_s, cache: Cache, dh_T=None) -> Backward:
 # -- stacked (deep) layers ----------------------------------------------
 
 
+def num_layers(params) -> int:
+    """The number L of stacked layers held by ``params`` (keys W_e_l)."""
+    layers = 0
+    while f"W_e_{layers + 1}" in params:
+        layers += 1
+    if layers == 0:
+        raise ValueError("params hold no stacked layer (keys W_e_1, ...); "
+                         f"keys: {sorted(params)}")
+    return layers
+
+
 def layer(params, index: int) -> dict[str, Any]:
     """The hidden parameters of layer ``index`` (1 = the lowest)."""
     return {k: params[f"{k}_{index}"] for k in HIDDEN}
@@ -289,6 +300,10 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T))], [Cache per layer]).
     """
+    layers = num_layers(params)
+    if len(h0s) != layers:
+        raise ValueError(f"params hold {layers} layers but h0s has "
+                         f"{len(h0s)} initial states")
     inputs, finals, caches = x, [], []
     for index, h0 in enumerate(h0s, start=1):
         inputs, cache = hidden_forward(layer(params, index), inputs, h0,
@@ -299,13 +314,21 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     return o, finals, caches
 
 
-def stack_backward(params, dz_s, caches) -> Backward:
+def stack_backward(params, dz_s, caches, dh_Ts=None) -> Backward:
     """RNNBACK through the stack: each layer's dx is the dhs of the one
-    below. ``dh0`` is the list of ∂E/∂h_l(0)."""
-    out_grads, dhs = output_backward(params, dz_s, caches[-1].hs[1:, ...])
+    below. ``dh_Ts``: optional gradients reaching each h_l(T); ``dh0`` is
+    the list of ∂E/∂h_l(0)."""
+    hs = caches[-1].hs[1:, ...]
+    want = tuple(hs.shape[:2]) + (params["W_s"].shape[0],)
+    check_array(dz_s, "dz_s", shape=want)
+    if dh_Ts is not None and len(dh_Ts) != len(caches):
+        raise ValueError(f"dh_Ts has {len(dh_Ts)} entries for "
+                         f"{len(caches)} layers")
+    out_grads, dhs = output_backward(params, dz_s, hs)
     grads, dh0s = dict(out_grads), []
     for index in range(len(caches), 0, -1):
-        back = hidden_backward(layer(params, index), dhs, caches[index - 1])
+        back = hidden_backward(layer(params, index), dhs, caches[index - 1],
+                               None if dh_Ts is None else dh_Ts[index - 1])
         grads.update({f"{k}_{index}": v for k, v in back.grads.items()})
         dh0s.insert(0, back.dh0)
         dhs = back.dx

@@ -154,6 +154,19 @@ def test_stacked_layers_gradient_check(backend):
     assert_gradients_close(check_gradients(E, params, back.grads), SEQ_TOL)
 
 
+def test_stack_input_checks(backend):
+    params = rnn.init_stack(2, [3, 3], 2, 0)
+    assert rnn.num_layers(params) == 2
+    x = B.zeros((4, 1, 2))
+    with pytest.raises(ValueError, match="2 layers but h0s has 1"):
+        rnn.stack_forward(params, x, [B.zeros((1, 3))])
+    o, _, caches = rnn.stack_forward(params, x, [B.zeros((1, 3))] * 2)
+    with pytest.raises(ValueError, match=r"dz_s must have shape \(4, 1, 2\)"):
+        rnn.stack_backward(params, B.zeros((4, 2)), caches)
+    with pytest.raises(ValueError, match="no stacked layer"):
+        rnn.num_layers(rnn.init_params(2, 3, 2, 0))
+
+
 def test_identity_recurrent_init(backend):
     p = rnn.init_params(2, 3, 1, 0, recurrent="identity")
     np.testing.assert_array_equal(B.to_numpy(p["W_h"]), np.eye(3))

@@ -11,11 +11,11 @@ JOBS   ?= 2
 NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
 # Outputs must not depend on the machine: one BLAS thread everywhere, the
-# NumPy backend unless a target says otherwise, no plotting window.
+# NumPy backend unless a target says otherwise. (MPLBACKEND stays unset:
+# kernels then store figures inline; set to Agg, they would store none.)
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 

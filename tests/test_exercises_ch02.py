@@ -1,0 +1,291 @@
+"""Chapter 2 exercises: the solutions pass, plausible mistakes do not.
+
+Each exercise of ``solutions/02-unrolling.md`` is graded on every backend:
+the solved function must pass every case, and each wrong implementation
+below (an off-by-one power, a transposed matrix, a dropped term, the wrong
+input to a layer, a mutated input, a missing return, ...) must fail.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import jupytext
+import numpy as np
+import pytest
+
+from companion import backend, checks
+from companion._exercises_ch02 import graph_size, linear_recurrence
+
+ROOT = Path(__file__).resolve().parent.parent
+SOLUTION = ROOT / "solutions" / "02-unrolling.md"
+
+
+def _solutions(md: Path) -> dict[str, object]:
+    """The functions of a solution notebook, by the id their check names."""
+    namespace: dict[str, object] = {}
+    calls = {}
+    for cell in jupytext.read(md).cells:
+        if cell.cell_type != "code":
+            continue
+        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
+        if found:
+            calls[found.group(1)] = found.group(2)
+        else:
+            exec(cell.source, namespace)
+    return {ex: namespace[name] for ex, name in calls.items()}
+
+
+SOLVED = _solutions(SOLUTION)
+
+
+def test_every_exercise_has_a_solution_and_a_check():
+    assert checks.chapter_ids(2) == ["2.1", "2.2", "2.3"]
+    assert set(SOLVED) == set(checks.chapter_ids(2))
+
+
+@pytest.mark.parametrize("ex", sorted(SOLVED))
+def test_solutions_pass(backend, ex):
+    report = checks.grade(ex, SOLVED[ex])
+    assert report.verdict == checks.PASSED, report.text()
+    assert report.passed == len(report.cases) >= 5
+
+
+# -- the references themselves --------------------------------------------
+
+
+def test_linear_reference_is_the_closed_form(backend, to_backend, host):
+    """The step-by-step reference of 2.1 equals the matrix-power formula
+    computed on the host with numpy.linalg.matrix_power."""
+    r = np.random.default_rng(5)
+    T, B, D, H = 4, 2, 3, 3
+    W_e, W_h = r.normal(size=(H, D)), r.normal(0, 0.5, (H, H))
+    b_e, x, h0 = r.normal(size=H), r.normal(size=(T, B, D)), \
+        r.normal(size=(B, H))
+    got = linear_recurrence(
+        {"W_e": to_backend(W_e), "W_h": to_backend(W_h),
+         "b_e": to_backend(b_e)}, to_backend(x), to_backend(h0))
+    assert tuple(got.shape) == (B, H)
+    assert got.dtype == backend.float_dtype
+    P = np.linalg.matrix_power
+    want = h0 @ P(W_h, T).T + sum(
+        (x[k - 1] @ W_e.T + b_e) @ P(W_h, T - k).T for k in range(1, T + 1))
+    np.testing.assert_allclose(host(got), want, rtol=1e-12)
+
+
+@pytest.mark.parametrize("T, L", [(1, 1), (2, 1), (1, 3), (5, 4)])
+def test_graph_reference_matches_the_formulas(T, L):
+    assert graph_size(T, L) == (T * (L + 2) + L, T * (2 * L + 1), T + L)
+
+
+# -- mutants of 2.1 --------------------------------------------------------
+
+
+def _powers(W_h, T):
+    xp = backend.namespace(W_h)
+    out = [xp.eye(W_h.shape[0], dtype=W_h.dtype,
+                  device=backend.device(W_h))]
+    for _ in range(T + 1):
+        out.append(W_h @ out[-1])
+    return out
+
+
+def _linear(params, x, h0, power, h0_term=True, bias=True,
+            transpose=False):
+    """Σ with the power of term k given by ``power(T, k)``."""
+    W_e, W_h, b_e = params["W_e"], params["W_h"], params["b_e"]
+    T = x.shape[0]
+    Ps = _powers(W_h.T if transpose else W_h, T)
+    h = h0 @ Ps[T].T if h0_term else 0.0 * h0
+    for k in range(1, T + 1):
+        drive = x[k - 1, ...] @ W_e.T + (b_e if bias else 0.0)
+        h = h + drive @ Ps[power(T, k)].T
+    return h
+
+
+def lin_off_by_one(params, x, h0):  # W_h^(T-k+1): one product too many
+    return _linear(params, x, h0, lambda T, k: T - k + 1)
+
+
+def lin_power_k(params, x, h0):  # W_h^k instead of W_h^(T-k)
+    return _linear(params, x, h0, lambda T, k: k)
+
+
+def lin_no_h0(params, x, h0):  # the W_h^T h(0) term dropped
+    return _linear(params, x, h0, lambda T, k: T - k, h0_term=False)
+
+
+def lin_transposed(params, x, h0):  # powers of W_h^T
+    return _linear(params, x, h0, lambda T, k: T - k, transpose=True)
+
+
+def lin_bias_once(params, x, h0):  # b_e added once, not at every step
+    h = _linear(params, x, h0, lambda T, k: T - k, bias=False)
+    return h + params["b_e"]
+
+
+def lin_in_place(params, x, h0):  # accumulates into the caller's h(0)
+    h = _linear(params, x, h0, lambda T, k: T - k)
+    h0[...] = h
+    return h0
+
+
+def lin_none(params, x, h0):
+    _linear(params, x, h0, lambda T, k: T - k)
+
+
+# -- mutants of 2.2 --------------------------------------------------------
+
+
+def _stack(params, x, h0s, layer_input, f="tanh", top=None, zero=False):
+    """Layer by layer; ``layer_input(l, x, below)`` is what layer l reads."""
+    xp = backend.namespace(x)
+    below = x
+    layers = h0s if top is None else h0s[:top]
+    for l, h in enumerate(layers, start=1):
+        h = xp.zeros_like(h) if zero else h
+        states = []
+        inputs = layer_input(l, x, below)
+        for t in range(x.shape[0]):
+            z = (inputs[t, ...] @ params[f"W_e_{l}"].T
+                 + h @ params[f"W_h_{l}"].T + params[f"b_e_{l}"])
+            h = xp.tanh(z) if f == "tanh" else xp.where(z > 0, z, 0.0 * z)
+            states.append(h)
+        below = xp.stack(states, axis=0)
+    return below @ params["W_s"].T + params["b_s"]
+
+
+def stack_x_every_layer(params, x, h0s):  # X(t) fed to every layer
+    return _stack(params, x, h0s, lambda l, x, below: x)
+
+
+def stack_top_down(params, x, h0s):
+    """One step through the layers top-down: layer l reads the state of
+    layer l - 1 from the previous step (an off-by-one in time)."""
+    xp = backend.namespace(x)
+    L, states, outs = len(h0s), list(h0s), []
+    for t in range(x.shape[0]):
+        for l in range(L, 0, -1):
+            below = x[t, ...] if l == 1 else states[l - 2]  # stale
+            states[l - 1] = xp.tanh(
+                below @ params[f"W_e_{l}"].T
+                + states[l - 1] @ params[f"W_h_{l}"].T
+                + params[f"b_e_{l}"])
+        outs.append(states[-1] @ params["W_s"].T + params["b_s"])
+    return xp.stack(outs, axis=0)
+
+
+def stack_forget_top(params, x, h0s):  # the output reads layer L - 1
+    return _stack(params, x, h0s, lambda l, x, below: below,
+                  top=max(len(h0s) - 1, 1))
+
+
+def stack_zero_states(params, x, h0s):  # the given h_l(0) ignored
+    return _stack(params, x, h0s, lambda l, x, below: below, zero=True)
+
+
+def stack_relu(params, x, h0s):  # the wrong hidden activation
+    return _stack(params, x, h0s, lambda l, x, below: below, f="relu")
+
+
+def stack_in_place(params, x, h0s):  # centres the caller's inputs
+    xp = backend.namespace(x)
+    x[...] = x - xp.mean(x)
+    return _stack(params, x, h0s, lambda l, x, below: below)
+
+
+def stack_none(params, x, h0s):
+    _stack(params, x, h0s, lambda l, x, below: below)
+
+
+# -- mutants of 2.3 --------------------------------------------------------
+
+
+def size_no_initial(T, L):  # the h_l(0) are not counted as nodes
+    return T * (L + 2), T * (2 * L + 1), T + L
+
+
+def size_no_first_recurrence(T, L):  # no edges h_l(0) -> h_l(1)
+    return T * (L + 2) + L, T * (2 * L + 1) - L, T + L
+
+
+def size_no_outputs(T, L):  # the W_s edges forgotten
+    return T * (L + 2) + L, 2 * T * L, T + L
+
+
+def size_path_off_by_one(T, L):  # the edge into o(T) not counted
+    return T * (L + 2) + L, T * (2 * L + 1), T + L - 1
+
+
+def size_path_product(T, L):  # through every state of the grid
+    return T * (L + 2) + L, T * (2 * L + 1), T * L + 1
+
+
+def size_floats(T, L):
+    return float(T * (L + 2) + L), float(T * (2 * L + 1)), float(T + L)
+
+
+def size_none(T, L):
+    T * (L + 2) + L
+
+
+MUTANTS = {
+    "2.1": [lin_off_by_one, lin_power_k, lin_no_h0, lin_transposed,
+            lin_bias_once, lin_in_place, lin_none],
+    "2.2": [stack_x_every_layer, stack_top_down, stack_forget_top,
+            stack_zero_states, stack_relu, stack_in_place, stack_none],
+    "2.3": [size_no_initial, size_no_first_recurrence, size_no_outputs,
+            size_path_off_by_one, size_path_product, size_floats,
+            size_none],
+}
+# what the first failing case must say, where it is specific
+SAYS = {"lin_in_place": "modified its input h0",
+        "stack_in_place": "modified its input x",
+        "lin_none": "returned None", "stack_none": "returned None",
+        "size_none": "returned None",
+        "size_floats": "expected an integer",
+        "size_no_initial": "nodes: got",
+        "size_no_outputs": "edges: got",
+        "size_path_off_by_one": "path: got"}
+
+
+def test_every_exercise_has_mutants():
+    assert set(MUTANTS) == set(checks.chapter_ids(2))
+    assert all(len(ms) >= 4 for ms in MUTANTS.values())
+
+
+@pytest.mark.parametrize("ex, mutant", [
+    (ex, m) for ex, ms in MUTANTS.items() for m in ms],
+    ids=lambda v: v if isinstance(v, str) else v.__name__)
+def test_mutants_are_rejected(backend, ex, mutant):
+    report = checks.grade(ex, mutant)
+    assert report.verdict == checks.FAILED, report.text()
+    assert report.passed < len(report.cases)
+    assert SAYS.get(mutant.__name__, "") in report.message, report.text()
+
+
+def test_feeding_x_to_every_layer_fails_even_when_shapes_allow(backend):
+    # with D = H in every layer the mutant runs, and its values are wrong
+    report = checks.grade("2.2", stack_x_every_layer)
+    verdicts = dict(report.cases)
+    key = "L = 3, T = 5, B = 3, D = H = 3 in every layer"
+    assert verdicts[key].startswith("max |error|"), report.text()
+    assert verdicts["L = 1, T = 3, B = 2, D = 2, H = 3, K = 2"] == \
+        checks.PASSED
+
+
+def test_cli_grades_the_chapter_notebooks():
+    """The bulk grader passes the solved notebook and fails the student
+    one, exercise by exercise."""
+    for notebook, code, verdict in (
+            ("solutions/02-unrolling.ipynb", 0, "passed"),
+            ("exercises/02-unrolling.ipynb", 1, "not implemented")):
+        run = subprocess.run(
+            [sys.executable, "-m", "companion.checks", notebook], cwd=ROOT,
+            capture_output=True, text=True, timeout=300)
+        assert run.returncode == code, run.stdout + run.stderr
+        rows = [line for line in run.stdout.splitlines()
+                if line.startswith(notebook)]
+        assert [row.split()[1] for row in rows] == ["2.1", "2.2", "2.3"]
+        assert all(verdict in row for row in rows), run.stdout

@@ -46,6 +46,9 @@ def refresh(md: Path) -> None:
                    resources={"metadata": {"path": str(md.parent)}}
                    ).execute()
     nb.metadata.pop("widgets", None)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = coalesce_streams(cell.outputs)
     for index, cell in enumerate(nb.cells):
         # ids from the content, not random: a refresh changes nothing
         # unless the notebook changed
@@ -55,6 +58,20 @@ def refresh(md: Path) -> None:
     jupytext.write(nb, target, fmt="ipynb")
     nbformat.validate(nbformat.read(target, as_version=4))
     print(f"executed {md} -> {target}")
+
+
+def coalesce_streams(outputs):
+    """Merge consecutive stdout (or stderr) outputs into one: how a
+    kernel splits a cell's printing depends on timing, not on the code."""
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged
+                and merged[-1].get("output_type") == "stream"
+                and merged[-1].name == out.name):
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    return merged
 
 
 def main(argv):

@@ -16,6 +16,14 @@ gradients still sum to full BPTT's (each loss term flows back to t = 1).
 ``train`` runs a training loop (one update per window, clipping, any
 optimizer of ``companion.optim``) and ``sample`` generates text from a
 character-level language model.
+
+Every driver takes ``model``, the module of a recurrent layer (default
+``companion.rnn``; the gated layers follow the same protocol):
+``hidden_forward(params, x, state0, f_h) -> (hs, cache)``,
+``backward(params, dz_s, cache) -> Backward(grads, dx, dstate0)``,
+``state_at(cache, t)`` (the state after t steps, 0 = the initial one) and
+``zero_state(params, B, like)``; the output layer o(t) = f_s(W_s h(t) +
+b_s) is ``rnn``'s for every model.
 """
 
 from __future__ import annotations
@@ -34,11 +42,12 @@ OBJECTIVES = ("cross_entropy", "mse")
 
 
 class Result(NamedTuple):
-    """Loss, gradients (keys of the params) and the states h(1..T)."""
+    """Loss, gradients (keys of the params), states h(1..T), last state."""
 
     loss: float
     grads: dict[str, Any]
     hs: Any                  # (T, B, H)
+    final: Any               # the model's state after the last step
 
 
 class Batch(NamedTuple):
@@ -58,26 +67,34 @@ class History(NamedTuple):
 
 
 def full_bptt(params, x, y, h0, objective: str = "cross_entropy",
-              f_h: str = "tanh", mask=None,
-              reduction: str = "sum") -> Result:
+              f_h: str = "tanh", mask=None, reduction: str = "sum",
+              model=rnn) -> Result:
     """E = Σ_t E(o(t), y(t)) and its exact gradient by RNNBACK.
 
     ``"cross_entropy"``: o(t) = softmax(z_s(t)), y (T, B) class indices;
     ``"mse"``: o(t) = z_s(t), y (T, B, K). ``reduction`` as in
     ``companion.losses`` ("sum": the lectures' E; "batch": mean over B).
+    ``h0`` is the model's initial state (for ``rnn``, h(0) of (B, H)).
     """
+    return _full_bptt(params, x, y, h0, objective, f_h, mask, reduction,
+                      model)[0]
+
+
+def _full_bptt(params, x, y, h0, objective, f_h, mask, reduction, model):
+    """full_bptt and the forward cache (for the states of every step)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {OBJECTIVES}, "
                          f"got {objective!r}")
-    hs, cache = rnn.hidden_forward(params, x, h0, f_h)
+    hs, cache = model.hidden_forward(params, x, h0, f_h)
     z_s, _ = rnn.output_forward(params, hs, "identity")
     if objective == "cross_entropy":
         res = losses.softmax_cross_entropy(z_s, y, mask, reduction)
     else:
         res = losses.mse(z_s, y, mask, reduction)
     # both fuse the output activation: res.grad is dE/dz_s = o - y
-    back = rnn.backward(params, res.grad, cache)
-    return Result(float(res.loss), back.grads, hs)
+    back = model.backward(params, res.grad, cache)
+    final = model.state_at(cache, x.shape[0])
+    return Result(float(res.loss), back.grads, hs, final), cache
 
 
 def windows(T: int, length: int, stride: int | None = None):
@@ -103,7 +120,7 @@ def windows(T: int, length: int, stride: int | None = None):
 
 def truncated_bptt(params, x, y, h0, length: int, stride: int | None = None,
                    objective: str = "cross_entropy", f_h: str = "tanh",
-                   mask=None, reduction: str = "sum") -> Result:
+                   mask=None, reduction: str = "sum", model=rnn) -> Result:
     """Truncated BPTT over a whole sequence; gradients summed over windows.
 
     Args:
@@ -119,18 +136,21 @@ def truncated_bptt(params, x, y, h0, length: int, stride: int | None = None,
     check_array(x, "x", ndim=3)
     xp = namespace(x)
     T, B = x.shape[0], x.shape[1]
-    states = [h0]                            # h(0), h(1), ... carried
+    states, hs = [h0], []                 # states after 0, 1, ... steps
     total, grads = 0.0, {k: xp.zeros_like(v) for k, v in params.items()}
     for start, new, end in windows(T, length, stride):
         counted = _counting_mask(xp, device(x), start, new, end, B, x.dtype)
         if mask is not None:
             counted = counted * xp.astype(mask[start:end, ...], x.dtype)
-        res = full_bptt(params, x[start:end, ...], y[start:end, ...],
-                        states[start], objective, f_h, counted, reduction)
+        res, cache = _full_bptt(params, x[start:end, ...],
+                                y[start:end, ...], states[start], objective,
+                                f_h, counted, reduction, model)
         total += res.loss
         grads = {k: grads[k] + res.grads[k] for k in grads}
-        states += [res.hs[t - start, ...] for t in range(new, end)]
-    return Result(total, grads, xp.stack(states[1:], axis=0))
+        states += [model.state_at(cache, t + 1 - start)
+                   for t in range(new, end)]
+        hs += [res.hs[t - start, ...] for t in range(new, end)]
+    return Result(total, grads, xp.stack(hs, axis=0), states[-1])
 
 
 def _counting_mask(xp, dev, start, new, end, B, dtype):
@@ -144,7 +164,7 @@ def train(params, batches: Iterable, optimizer, *,
           objective: str = "cross_entropy", f_h: str = "tanh",
           window: int | None = None, clip: float | None = None,
           carry_state: bool = False, progress: bool | None = None,
-          desc: str = "training"):
+          desc: str = "training", model=rnn):
     """Train an Elman layer: one optimizer update per BPTT window.
 
     For each batch (x, y[, mask]) the disjoint windows of ``window`` steps
@@ -167,19 +187,19 @@ def train(params, batches: Iterable, optimizer, *,
 
     state = optimizer.init(params)
     history = History([], [], [])
-    h = None
+    h, batch = None, None
     items = list(batches)
     bar = tqdm(items, desc=desc, disable=_quiet(progress), unit="batch")
     for item in bar:
         x, y, mask = Batch(*item)
         xp = namespace(x)
-        B, H = x.shape[1], params["W_h"].shape[0]
-        if h is None or not carry_state or tuple(h.shape) != (B, H):
-            h = xp.zeros((B, H), dtype=x.dtype, device=device(x))
+        B = x.shape[1]
+        if h is None or not carry_state or batch != B:
+            h, batch = model.zero_state(params, B, x), B
         for start, end in _spans(x.shape[0], window):
             m = None if mask is None else mask[start:end, ...]
             res = full_bptt(params, x[start:end, ...], y[start:end, ...],
-                            h, objective, f_h, m, reduction="batch")
+                            h, objective, f_h, m, "batch", model)
             counted = (end - start) if m is None else \
                 float(xp.sum(xp.astype(m, x.dtype))) / B
             history.loss.append(res.loss / max(counted, 1e-300))
@@ -187,7 +207,7 @@ def train(params, batches: Iterable, optimizer, *,
             history.grad_norm.append(norm)
             history.clipped.append(clipped)
             params, state = optimizer.step(params, grads, state)
-            h = res.hs[-1, ...]
+            h = res.final
         bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
     return params, history
 
@@ -215,7 +235,7 @@ def _clip(grads, threshold):
 
 
 def sample(params, prompt: list[int], n: int, rng, f_h: str = "tanh",
-           temperature: float = 1.0) -> list[int]:
+           temperature: float = 1.0, model=rnn) -> list[int]:
     """Generate n symbols from a character-level language model.
 
     The prompt's one-hot symbols are fed in order; then, repeatedly, the
@@ -227,23 +247,21 @@ def sample(params, prompt: list[int], n: int, rng, f_h: str = "tanh",
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0, got {temperature}")
     rng = make_rng(rng)
-    xp = namespace(params["W_e"])
-    V, H = params["W_s"].shape[0], params["W_h"].shape[0]
-    if params["W_e"].shape[1] != V:
-        raise ValueError("sample needs one-hot inputs: W_e must have "
-                         f"D = V = {V} columns, has {params['W_e'].shape[1]}")
+    xp = namespace(params["W_s"])
+    V = params["W_s"].shape[0]
     if min(prompt) < 0 or max(prompt) >= V:
         raise ValueError(f"prompt indices must lie in [0, {V})")
-    dev, dtype = device(params["W_e"]), params["W_e"].dtype
+    dev, dtype = device(params["W_s"]), params["W_s"].dtype
     eye = xp.eye(V, dtype=dtype, device=dev)
-    state = rnn.State(xp.zeros((1, H), dtype=dtype, device=dev))
-    out, symbol = [], None
+    state = model.zero_state(params, 1, eye)
+    out = []
     for step in range(len(prompt) + n - 1):
         symbol = prompt[step] if step < len(prompt) else out[-1]
-        state, _ = rnn.step_forward(params, eye[symbol:symbol + 1, :],
-                                    state, f_h)
+        hs, cache = model.hidden_forward(
+            params, eye[symbol:symbol + 1, None, :], state, f_h)
+        state = model.state_at(cache, 1)
         if step >= len(prompt) - 1:
-            z = to_numpy(state.h @ params["W_s"].T + params["b_s"])[0]
+            z = to_numpy(hs[0, ...] @ params["W_s"].T + params["b_s"])[0]
             p = np.exp((z - z.max()) / temperature)
             cdf = np.cumsum(p / p.sum())
             out.append(int(min(np.searchsorted(cdf, rng.random()), V - 1)))

@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 from . import init
 from ._validate import check_array, check_floating
 from .activations import get_activation
-from .backend import namespace, resolve
+from .backend import device, namespace, resolve
 
 HIDDEN = ("W_e", "W_h", "b_e")
 OUTPUT = ("W_s", "b_s")
@@ -99,6 +99,19 @@ def init_params(D: int, H: int, K: int | None, rng, recurrent="orthogonal",
         params["b_s"] = be.xp.zeros((K,), dtype=dtype or be.float_dtype,
                                     device=be.device)
     return params
+
+
+def zero_state(params, B: int, like):
+    """h(0) = 0 of shape (B, H), on the device and in the dtype of
+    ``like``. (The sequence functions take h(0) itself as the state.)"""
+    xp = namespace(like)
+    return xp.zeros((B, params["W_h"].shape[0]), dtype=like.dtype,
+                    device=device(like))
+
+
+def state_at(cache: Cache, t: int):
+    """The state h(t) after t steps of the sequence of ``cache``."""
+    return cache.hs[t, ...]
 
 
 def _activation(name: str, allowed: tuple[str, ...], role: str):

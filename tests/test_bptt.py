@@ -199,6 +199,41 @@ def test_sample_after_training_spells_hello(backend):
     assert "".join("helo"[i] for i in [0] + out) == "hello"
 
 
+class CountingModel:
+    """rnn behind the model protocol, counting the calls bptt makes."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, name):
+        def call(*args, **kwargs):
+            self.calls.append(name)
+            return getattr(rnn, name)(*args, **kwargs)
+        return call
+
+
+def test_drivers_go_through_the_model_protocol(backend):
+    """bptt calls only the protocol functions of the model it is given,
+    and the results are those of the default model (rnn)."""
+    params, x, y, h0 = problem(seed=11)
+    model = CountingModel()
+    res = bptt.truncated_bptt(params, x, y, h0, 3, model=model)
+    ref = bptt.truncated_bptt(params, x, y, h0, 3)
+    assert set(model.calls) == {"hidden_forward", "backward", "state_at"}
+    assert res.loss == ref.loss
+    np.testing.assert_array_equal(B.to_numpy(res.final),
+                                  B.to_numpy(ref.final))
+    xh, yh = hello_batches()
+    model.calls.clear()
+    bptt.train(rnn.init_params(4, 8, 4, 0), [(xh, yh)] * 2,
+               optim.SGD(0.1), progress=False, model=model)
+    assert "zero_state" in model.calls
+    model.calls.clear()
+    a = bptt.sample(rnn.init_params(4, 8, 4, 0), [0, 1], 5, 3, model=model)
+    assert a == bptt.sample(rnn.init_params(4, 8, 4, 0), [0, 1], 5, 3)
+    assert set(model.calls) == {"zero_state", "hidden_forward", "state_at"}
+
+
 def test_bad_input_named(backend):
     params, x, y, h0 = problem()
     with pytest.raises(ValueError, match="objective must be one of"):

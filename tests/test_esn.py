@@ -1,0 +1,218 @@
+"""Echo state networks (companion.esn), on every backend.
+
+The lecture's claims as properties: the scaled reservoir has spectral
+radius rho; a contracting reservoir forgets its initial state (echo state
+property); the ridge readout with beta = 0 is least squares; the leaky
+update, the readout vectors, closed-loop generation, NRMSE as defined.
+"""
+
+import numpy as np
+import pytest
+
+from companion import backend as B
+from companion import esn, init
+
+
+def _np(x):
+    return B.to_numpy(x)
+
+
+def _assert_array(x, shape):
+    assert tuple(x.shape) == shape
+    assert x.dtype == B.get_backend().float_dtype
+
+
+@pytest.mark.parametrize("rho, density", [(0.5, 1.0), (1.25, 0.1),
+                                          (0.9, 0.3)])
+def test_spectral_radius_is_rho(backend, rho, density):
+    p = esn.init_reservoir(2, 40, 3, rho=rho, density=density)
+    _assert_array(p["W"], (40, 40))
+    _assert_array(p["W_in"], (40, 2))
+    _assert_array(p["b_in"], (40,))
+    assert abs(init.spectral_radius(p["W"]) - rho) < 1e-8
+    host = np.linalg.eigvals(_np(p["W"]))
+    assert abs(np.max(np.abs(host)) - rho) < 1e-8
+
+
+def test_reservoir_is_the_same_on_every_backend(backend):
+    p = esn.init_reservoir(3, 10, 7, rho=0.8, density=0.5,
+                           input_scaling=0.3, bias_scaling=0.2)
+    B.set_backend("numpy")
+    q = esn.init_reservoir(3, 10, 7, rho=0.8, density=0.5,
+                           input_scaling=0.3, bias_scaling=0.2)
+    for k in p:
+        np.testing.assert_array_equal(_np(p[k]), _np(q[k]))
+    assert np.abs(_np(p["W_in"])).max() <= 0.3
+    assert np.abs(_np(p["b_in"])).max() <= 0.2
+
+
+def test_density_keeps_that_fraction_of_entries(backend):
+    W = _np(esn.init_reservoir(1, 200, 0, density=0.1)["W"])
+    assert 0.09 < np.mean(W != 0) < 0.11
+
+
+def test_step_is_the_leaky_update(backend):
+    r = np.random.default_rng(0)
+    p = esn.init_reservoir(2, 5, 1, bias_scaling=0.5)
+    u = r.normal(size=(3, 2))
+    x = r.normal(size=(3, 5))
+    got = esn.step(p, B.asarray(u), esn.State(B.asarray(x)), alpha=0.3)
+    _assert_array(got.x, (3, 5))
+    hp = {k: _np(v) for k, v in p.items()}
+    want = 0.7 * x + 0.3 * np.tanh(u @ hp["W_in"].T + x @ hp["W"].T
+                                   + hp["b_in"])
+    np.testing.assert_allclose(_np(got.x), want, rtol=1e-13, atol=1e-14)
+
+
+@pytest.mark.parametrize("T, Bsz, N", [(1, 1, 1), (6, 3, 4), (5, 1, 8)])
+def test_run_stacks_the_steps(backend, T, Bsz, N):
+    r = np.random.default_rng(2)
+    p = esn.init_reservoir(2, N, 4, rho=0.7)
+    u = B.asarray(r.normal(size=(T, Bsz, 2)))
+    x0 = B.asarray(r.normal(size=(Bsz, N)))
+    xs, final = esn.run(p, u, x0, alpha=0.5)
+    _assert_array(xs, (T, Bsz, N))
+    state = esn.State(x0)
+    for n in range(T):
+        state = esn.step(p, u[n, ...], state, 0.5)
+        np.testing.assert_allclose(_np(xs[n, ...]), _np(state.x),
+                                   rtol=0, atol=0)
+    np.testing.assert_array_equal(_np(final.x), _np(xs[-1, ...]))
+
+
+def test_echo_state_property(backend):
+    """Two different x(0), same input: the distance shrinks to ~0."""
+    r = np.random.default_rng(3)
+    p = esn.init_reservoir(1, 50, 5, rho=0.8)
+    u = B.asarray(r.uniform(-1, 1, (300, 1, 1)))
+    xa, _ = esn.run(p, u, B.asarray(r.uniform(-1, 1, (1, 50))))
+    xb, _ = esn.run(p, u, B.asarray(r.uniform(-1, 1, (1, 50))))
+    d = np.linalg.norm(_np(xa) - _np(xb), axis=(1, 2))
+    assert d[0] > 1e-2
+    assert d[-1] < 1e-10
+    assert d[-1] < 1e-8 * d[0]
+
+
+def test_ridge_with_beta_zero_is_least_squares(backend):
+    r = np.random.default_rng(4)
+    S, Y = r.normal(size=(40, 6)), r.normal(size=(40, 2))
+    W_out = esn.ridge(B.asarray(S), B.asarray(Y), 0.0)
+    _assert_array(W_out, (2, 6))
+    want = np.linalg.lstsq(S, Y, rcond=None)[0].T
+    np.testing.assert_allclose(_np(W_out), want, rtol=1e-10, atol=1e-12)
+
+
+def test_ridge_solves_the_normal_equations(backend):
+    r = np.random.default_rng(5)
+    S, Y = r.normal(size=(10, 12)), r.normal(size=(10, 1))
+    beta = 0.3
+    W_out = _np(esn.ridge(B.asarray(S), B.asarray(Y), beta))
+    want = Y.T @ S @ np.linalg.inv(S.T @ S + beta * np.eye(12))
+    np.testing.assert_allclose(W_out, want, rtol=1e-10, atol=1e-12)
+    # beta > 0 shrinks the weights
+    assert np.linalg.norm(W_out) < np.linalg.norm(
+        _np(esn.ridge(B.asarray(S), B.asarray(Y), 1e-6)))
+
+
+@pytest.mark.parametrize("readout, F", [("bias", 5), ("bias+input", 7),
+                                        ("state", 4)])
+def test_fit_and_predict_recover_a_linear_readout(backend, readout, F):
+    """Targets made by a known W_out from the states: fit finds it."""
+    r = np.random.default_rng(6)
+    p = esn.init_reservoir(2, 4, 8, rho=0.9, bias_scaling=0.3)
+    u = B.asarray(r.normal(size=(30, 2, 2)))
+    x0 = B.asarray(np.zeros((2, 4)))
+    xs, _ = esn.run(p, u, x0)
+    true = r.normal(size=(3, F))
+    y = esn.features(xs, u, readout) @ B.asarray(true).T
+    W_out, final = esn.fit(p, u, y, x0, beta=0.0, washout=5,
+                           readout=readout)
+    _assert_array(W_out, (3, F))
+    np.testing.assert_allclose(_np(W_out), true, rtol=1e-7, atol=1e-8)
+    pred, final2 = esn.predict(p, W_out, u, x0, readout=readout)
+    _assert_array(pred, (30, 2, 3))
+    np.testing.assert_allclose(_np(pred), _np(y), rtol=1e-7, atol=1e-8)
+    np.testing.assert_array_equal(_np(final.x), _np(final2.x))
+
+
+def test_generate_feeds_outputs_back(backend):
+    r = np.random.default_rng(7)
+    p = esn.init_reservoir(1, 6, 9, rho=0.9)
+    W_out = B.asarray(r.normal(0, 0.1, size=(1, 7)))
+    u1 = B.asarray(np.array([[0.5]]))
+    x0 = B.asarray(r.normal(size=(1, 6)))
+    ys, final = esn.generate(p, W_out, u1, x0, 4, alpha=0.6)
+    _assert_array(ys, (4, 1, 1))
+    # teacher forcing with the generated outputs gives the same outputs
+    u = B.asarray(np.concatenate([[[[0.5]]], _np(ys)[:-1]], axis=0))
+    pred, state = esn.predict(p, W_out, u, x0, alpha=0.6)
+    np.testing.assert_allclose(_np(pred), _np(ys), rtol=1e-13, atol=0)
+    np.testing.assert_allclose(_np(state.x), _np(final.x), rtol=1e-13)
+
+
+def test_nrmse_is_rmse_over_population_std(backend):
+    t = np.array([1.0, 2.0, 3.0, 4.0])
+    y = np.array([1.5, 2.0, 2.0, 4.0])
+    got = esn.nrmse(B.asarray(y), B.asarray(t))
+    assert got == pytest.approx(np.sqrt(np.mean((y - t) ** 2))
+                                / np.std(t), rel=1e-14)
+    assert esn.nrmse(B.asarray(t), B.asarray(t)) == 0.0
+    # predicting the mean gives exactly 1
+    mean = np.full(4, t.mean())
+    assert esn.nrmse(B.asarray(mean), B.asarray(t)) == pytest.approx(1.0)
+
+
+def test_memory_capacity_is_at_most_N(backend):
+    r = np.random.default_rng(8)
+    N = 10
+    p = esn.init_reservoir(1, N, 1, rho=0.9, input_scaling=0.1)
+    u = B.asarray(r.uniform(-0.5, 0.5, (1000, 1, 1)))
+    mc = esn.memory_capacity(p, u, 30, beta=1e-10, washout=40)
+    assert mc.shape == (30,)
+    assert np.all((mc >= 0) & (mc <= 1 + 1e-12))
+    assert 0.5 * N < mc.sum() <= N + 0.5
+    assert mc[0] > 0.9 > mc[-1]
+
+
+def test_esn_object_holds_no_state(backend):
+    cfg = esn.Config(N=8, rho=0.9, alpha=0.5, washout=3, seed=1)
+    net = esn.ESN.create(1, cfg)
+    assert net.W_out is None
+    r = np.random.default_rng(9)
+    u = B.asarray(r.normal(size=(20, 1, 1)))
+    fitted, state = net.fit(u, u, net.zero_state())
+    assert net.W_out is None and fitted.W_out is not None
+    a, sa = fitted.predict(u, state)
+    b, sb = fitted.predict(u, state)
+    np.testing.assert_array_equal(_np(a), _np(b))
+    np.testing.assert_array_equal(_np(sa.x), _np(sb.x))
+    g, _ = fitted.generate(u[0, ...], state, 3)
+    _assert_array(g, (3, 1, 1))
+    with pytest.raises(ValueError, match="no readout"):
+        net.predict(u, state)
+
+
+def test_bad_input_is_named(backend):
+    p = esn.init_reservoir(2, 4, 0)
+    x0 = B.asarray(np.zeros((1, 4)))
+    with pytest.raises(ValueError, match=r"\(T >= 1, B, D = 2\)"):
+        esn.run(p, B.asarray(np.zeros((3, 1, 5))), x0)
+    with pytest.raises(ValueError, match="alpha"):
+        esn.run(p, B.asarray(np.zeros((3, 1, 2))), x0, alpha=1.5)
+    with pytest.raises(ValueError, match="x0 must have shape"):
+        esn.run(p, B.asarray(np.zeros((3, 2, 2))), x0)
+    with pytest.raises(ValueError, match="density"):
+        esn.init_reservoir(1, 4, 0, density=0.0)
+    with pytest.raises(ValueError, match="beta"):
+        esn.ridge(B.asarray(np.ones((3, 2))), B.asarray(np.ones((3, 1))),
+                  -1.0)
+    with pytest.raises(ValueError, match="washout"):
+        esn.fit(p, B.asarray(np.zeros((3, 1, 2))),
+                B.asarray(np.zeros((3, 1, 1))), x0, washout=3)
+    with pytest.raises(ValueError, match="K = D"):
+        esn.generate(p, B.asarray(np.zeros((1, 5))),
+                     B.asarray(np.zeros((1, 2))), x0, 2)
+    with pytest.raises(ValueError, match="readout"):
+        esn.features(x0, readout="input")
+    with pytest.raises(ValueError, match="target must have shape"):
+        esn.nrmse(B.asarray(np.zeros(3)), B.asarray(np.zeros(4)))

@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 from ._validate import check_array, check_finite, check_floating
 from .activations import log_softmax
-from .backend import device, namespace
+from .backend import device
 
 REDUCTIONS = ("sum", "batch", "mean")
 

@@ -18,10 +18,11 @@ import sys
 import threading
 from pathlib import Path
 
-import jupytext
 import pytest
 
 from companion import _grade, backend, checks
+
+from exercise_support import solved_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "00-foundations.md"
@@ -36,24 +37,7 @@ def _load_generator():
 
 
 make_exercises = _load_generator()
-
-
-def _solutions(md: Path) -> dict[str, object]:
-    """The functions of a solution notebook, by the id their check names."""
-    namespace: dict[str, object] = {}
-    calls = {}
-    for cell in jupytext.read(md).cells:
-        if cell.cell_type != "code":
-            continue
-        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
-        if found:
-            calls[found.group(1)] = found.group(2)
-        else:
-            exec(cell.source, namespace)
-    return {ex: namespace[name] for ex, name in calls.items()}
-
-
-SOLVED = _solutions(SOLUTION)
+SOLVED = solved_functions(SOLUTION)
 
 
 # -- the generator: one source, no drift -----------------------------------

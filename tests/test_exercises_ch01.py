@@ -11,12 +11,10 @@ the package (``companion.rnn``, ``companion.losses``); the command line
 passes the solved notebook and fails the unsolved one.
 """
 
-import re
 import subprocess
 import sys
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 
@@ -24,27 +22,12 @@ from companion import _exercises_ch01 as specs
 from companion import backend as B
 from companion import checks, rnn
 
+from exercise_support import solved_functions
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01-recurrent-networks.md"
 EXERCISE = ROOT / "exercises" / "01-recurrent-networks.md"
-
-
-def _solutions(md: Path) -> dict[str, object]:
-    """The functions of a solution notebook, by the id their check names."""
-    namespace: dict[str, object] = {}
-    calls = {}
-    for cell in jupytext.read(md).cells:
-        if cell.cell_type != "code":
-            continue
-        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
-        if found:
-            calls[found.group(1)] = found.group(2)
-        else:
-            exec(cell.source, namespace)
-    return {ex: namespace[name] for ex, name in calls.items()}
-
-
-SOLVED = _solutions(SOLUTION)
+SOLVED = solved_functions(SOLUTION)
 IDS = ["1.1", "1.2", "1.3", "1.4"]
 
 

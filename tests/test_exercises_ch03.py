@@ -8,10 +8,8 @@ accumulation over time, a state not carried, the overlap of windows
 counted twice, a mutated input, a missing return, ...) must fail.
 """
 
-import re
 from pathlib import Path
 
-import jupytext
 import numpy as np
 import pytest
 
@@ -19,26 +17,11 @@ from companion import backend as B
 from companion import bptt, checks
 from companion._exercises_ch03 import truncated_gradient
 
+from exercise_support import solved_functions
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "03-bptt.md"
-
-
-def _solutions(md: Path) -> dict[str, object]:
-    """The functions of a solution notebook, by the id their check names."""
-    namespace: dict[str, object] = {}
-    calls = {}
-    for cell in jupytext.read(md).cells:
-        if cell.cell_type != "code":
-            continue
-        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
-        if found:
-            calls[found.group(1)] = found.group(2)
-        else:
-            exec(cell.source, namespace)
-    return {ex: namespace[name] for ex, name in calls.items()}
-
-
-SOLVED = _solutions(SOLUTION)
+SOLVED = solved_functions(SOLUTION)
 
 
 def _ns(x):

@@ -9,36 +9,19 @@ forgotten, four gates counted as in an LSTM, a mutated input, a missing
 return, ...) must fail.
 """
 
-import re
 from pathlib import Path
 
-import jupytext
 import pytest
 
 from companion import backend as B
 from companion import checks
 from companion.activations import sigmoid
 
+from exercise_support import solved_functions
+
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "06-gru.md"
-
-
-def _solutions(md: Path) -> dict[str, object]:
-    """The functions of a solution notebook, by the id their check names."""
-    namespace: dict[str, object] = {}
-    calls = {}
-    for cell in jupytext.read(md).cells:
-        if cell.cell_type != "code":
-            continue
-        found = re.fullmatch(r'check\("([\d.]+)", (\w+)\)', cell.source)
-        if found:
-            calls[found.group(1)] = found.group(2)
-        else:
-            exec(cell.source, namespace)
-    return {ex: namespace[name] for ex, name in calls.items()}
-
-
-SOLVED = _solutions(SOLUTION)
+SOLVED = solved_functions(SOLUTION)
 
 
 def test_every_exercise_has_a_solution_and_a_check():

@@ -24,7 +24,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math clean
+	exercises check-math bench test-gpu clean
 
 install: $(STAMP)
 
@@ -73,6 +73,21 @@ exercises: $(STAMP)
 # authors: the built book shows rendered math offline (needs chromium)
 check-math: $(STAMP)
 	$(BIN)/python .ci/check_math.py book/_build/html
+
+# speed against peers (torch, reservoirpy: the bench extra), ratios in
+# benchmarks/results/; BLAS gets every core here, as torch does
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	OMP_NUM_THREADS=$$(nproc) OPENBLAS_NUM_THREADS=$$(nproc) \
+		$(BIN)/python benchmarks/recurrent_vs_torch.py
+	$(BIN)/python benchmarks/esn_vs_reservoirpy.py
+
+# on a machine with a CUDA GPU: every unit test (CuPy cases included) and
+# every notebook under CuPy, compared with the stored NumPy outputs
+test-gpu: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[gpu]"
+	$(BIN)/python -m pytest -p no:cacheprovider -q tests
+	COMPANION_BACKEND=cupy $(NBVAL) $(NOTEBOOK_DIRS)
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

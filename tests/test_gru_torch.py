@@ -22,9 +22,7 @@ Where torch is importable, fresh configurations are compared live, and
 the committed file is checked against the generator.
 """
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -32,31 +30,15 @@ import pytest
 from companion import backend as B
 from companion import gru
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+import torch_fixtures
+from torch_fixtures import FIXTURES, case_arrays, cases, load_fixtures
+
 NPZ = FIXTURES / "gru_torch.npz"
 RTOL = 1e-10
 MAX_BYTES = 100_000
 
 
-def load_fixtures() -> dict[str, np.ndarray]:
-    """Every array of the committed file, by key."""
-    with np.load(NPZ, allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
-def cases(arrays) -> dict[str, dict]:
-    """The configurations recorded in the file's metadata, by case name."""
-    return json.loads(str(arrays["meta"]))["configs"]
-
-
-def case_arrays(arrays, name: str) -> dict[str, np.ndarray]:
-    """The arrays of one case, without the case prefix."""
-    prefix = name + "/"
-    return {k[len(prefix):]: v for k, v in arrays.items()
-            if k.startswith(prefix)}
-
-
-FIXTURE = load_fixtures()
+FIXTURE = load_fixtures(NPZ)
 CASES = cases(FIXTURE)
 
 
@@ -236,14 +218,8 @@ def test_parity_with_torch_fixture(backend, name):
 
 
 def generator():
-    """The fixture script as a module (it imports torch); skip the test
-    where torch cannot be imported (missing, or a broken install)."""
-    pytest.importorskip("torch", exc_type=ImportError)
-    spec = importlib.util.spec_from_file_location(
-        "make_gru_fixtures", FIXTURES / "make_gru_fixtures.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The fixture script as a module (skips without torch)."""
+    return torch_fixtures.generator("make_gru_fixtures")
 
 
 @pytest.mark.parametrize("convention", gru.CONVENTIONS)

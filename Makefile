@@ -24,7 +24,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math bench test-gpu clean
+	exercises check-math bench bench-gpu test-gpu clean
 
 install: $(STAMP)
 
@@ -75,19 +75,34 @@ check-math: $(STAMP)
 	$(BIN)/python .ci/check_math.py book/_build/html
 
 # speed against peers (torch, reservoirpy: the bench extra), ratios in
-# benchmarks/results/; BLAS gets every core here, as torch does
+# benchmarks/results/: the recurrent layers with every core (BLAS and torch
+# alike; getconf, since nproc obeys OMP_NUM_THREADS) and with one thread
+CORES = $$(getconf _NPROCESSORS_ONLN)
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
-	OMP_NUM_THREADS=$$(nproc) OPENBLAS_NUM_THREADS=$$(nproc) \
+	OMP_NUM_THREADS=$(CORES) OPENBLAS_NUM_THREADS=$(CORES) \
 		$(BIN)/python benchmarks/recurrent_vs_torch.py
+	$(BIN)/python benchmarks/recurrent_vs_torch.py
 	$(BIN)/python benchmarks/esn_vs_reservoirpy.py
+	$(BIN)/python benchmarks/table.py
+
+# on a machine with a CUDA GPU: NumPy (every core) against CuPy, tiny to
+# large sizes, results in benchmarks/results/numpy_vs_cupy.json
+bench-gpu: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[gpu]"
+	OMP_NUM_THREADS=$(CORES) OPENBLAS_NUM_THREADS=$(CORES) \
+		$(BIN)/python benchmarks/numpy_vs_cupy.py
 
 # on a machine with a CUDA GPU: every unit test (CuPy cases included) and
 # every notebook under CuPy, compared with the stored NumPy outputs
 test-gpu: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[gpu]"
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests
-	COMPANION_BACKEND=cupy $(NBVAL) $(NOTEBOOK_DIRS)
+	cat tests/nbval_sanitize.cfg tests/nbval_sanitize_gpu.cfg \
+		> $(VENV)/nbval_sanitize_cupy.cfg
+	COMPANION_BACKEND=cupy $(NBVAL) \
+		--nbval-sanitize-with $(VENV)/nbval_sanitize_cupy.cfg \
+		$(NOTEBOOK_DIRS)
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

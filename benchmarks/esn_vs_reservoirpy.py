@@ -22,13 +22,12 @@ target). Time: fit + predict (reservoir built beforehand), the median of
 from __future__ import annotations
 
 import json
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
 
 import numpy as np
+from _machine import describe
 
 from companion import backend, esn
 from companion.data.mackey_glass import mackey_glass
@@ -110,13 +109,7 @@ def main() -> dict:
         "timing": "fit + predict, median over repeats, then over seeds",
         **summary,
         "time_ratio_companion_over_reservoirpy": ratio,
-        "machine": {"platform": platform.platform(),
-                    "processor": platform.processor(),
-                    "cpu_count": os.cpu_count(),
-                    "python": platform.python_version(),
-                    "numpy": np.__version__,
-                    "reservoirpy": reservoirpy.__version__,
-                    "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")},
+        "machine": describe(reservoirpy=reservoirpy.__version__),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -10,28 +10,31 @@ backward pass from the same upstream gradient of the hidden states, in the
 same process, with the same number of threads: torch's
 ``set_num_threads`` gets ``OMP_NUM_THREADS`` (the variable NumPy's BLAS
 reads), or the machine's cores when it is not set.
-The time is the median of ``REPEATS`` runs after one warm-up; the ratio is
-companion / torch (below 1: companion is faster). Writes
-``benchmarks/results/recurrent_vs_torch.json`` with the machine.
+After one warm-up of each, the two run in turn ``REPEATS`` times (ours,
+theirs, ours, ...), so that a change in the machine's load reaches both;
+each time is the median of its runs and the ratio the median of the
+per-pair ratios companion / torch (below 1: companion is faster). Writes
+``benchmarks/results/recurrent_vs_torch_<threads>thread.json`` with the
+machine.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _machine import describe
 
 from companion import backend, gru, lstm, rnn
 
 SHAPES = [(100, 32, 32, 64), (100, 64, 128, 256), (50, 128, 256, 512)]
-REPEATS = 5
-OUT = Path(__file__).resolve().parent / "results" / "recurrent_vs_torch.json"
+REPEATS = 11
+RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def companion_step(model, params, x, s0, dhs):
@@ -108,14 +111,19 @@ def build(kind, T, B, D, H, dtype, seed=0):
     return mine, theirs
 
 
-def median_time(fn, *args):
-    fn(*args)  # warm-up
-    times = []
+def paired_times(mine, theirs):
+    """Medians of interleaved runs and the median per-pair ratio."""
+    companion_step(*mine)                    # warm-up
+    torch_step(*theirs)
+    ours, ref = [], []
     for _ in range(REPEATS):
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for fn, args, times in ((companion_step, mine, ours),
+                                (torch_step, theirs, ref)):
+            start = time.perf_counter()
+            fn(*args)
+            times.append(time.perf_counter() - start)
+    ratio = statistics.median(a / b for a, b in zip(ours, ref))
+    return statistics.median(ours), statistics.median(ref), ratio
 
 
 def main(argv):
@@ -129,27 +137,22 @@ def main(argv):
         for dtype in ("float32", "float64"):
             for T, B, D, H in shapes:
                 mine, theirs = build(kind, T, B, D, H, dtype)
-                ours = median_time(companion_step, *mine)
-                ref = median_time(torch_step, *theirs)
+                ours, ref, ratio = paired_times(mine, theirs)
                 rows.append({"layer": kind, "dtype": dtype,
                              "T": T, "B": B, "D": D, "H": H,
                              "companion_s": ours, "torch_s": ref,
-                             "ratio": ours / ref})
+                             "ratio": ratio})
                 print(f"{kind:4s} {dtype} T={T:3d} B={B:3d} D={D:3d} "
                       f"H={H:3d}  companion {ours * 1e3:8.1f} ms  "
-                      f"torch {ref * 1e3:8.1f} ms  ratio {ours / ref:5.2f}",
+                      f"torch {ref * 1e3:8.1f} ms  ratio {ratio:5.2f}",
                       flush=True)
     backend.set_backend("numpy")
-    result = {"machine": {"platform": platform.platform(),
-                          "processor": platform.processor(),
-                          "cpus": os.cpu_count(), "threads": threads,
-                          "python": platform.python_version(),
-                          "numpy": np.__version__,
-                          "torch": torch.__version__},
+    result = {"machine": describe(threads=threads, torch=torch.__version__),
               "repeats": REPEATS, "rows": rows}
-    OUT.parent.mkdir(exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"wrote {OUT}")
+    out = RESULTS / f"recurrent_vs_torch_{threads}thread.json"
+    RESULTS.mkdir(exist_ok=True)
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

@@ -127,11 +127,20 @@ def run(params, u, x0, alpha: float = 1.0):
     check_array(x0, "x0", shape=(u.shape[1], N))
     _check_alpha(alpha)
     xp = namespace(u, x0)
-    state, xs = State(x0), []
+    # ``step`` for n = 1..T, with W_in u(n) for every n in one product
+    # (equal to the steps' products up to rounding) and the states
+    # written into one array
+    u_in = xp.reshape(xp.reshape(u, (-1, D)) @ params["W_in"].T,
+                      tuple(u.shape[:2]) + (N,))
+    W_T, b_in = params["W"].T, params["b_in"]
+    xs = xp.empty(tuple(u.shape[:2]) + (N,), dtype=x0.dtype,
+                  device=device(x0))
+    x = x0
     for n in range(u.shape[0]):
-        state = step(params, u[n, ...], state, alpha)
-        xs.append(state.x)
-    return xp.stack(xs, axis=0), state
+        x_tilde = xp.tanh(u_in[n, ...] + x @ W_T + b_in)
+        x = (1.0 - alpha) * x + alpha * x_tilde
+        xs[n, ...] = x
+    return xs, State(x)
 
 
 def features(xs, u=None, readout: str = "bias"):

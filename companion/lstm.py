@@ -41,7 +41,7 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
-from . import init, rnn
+from . import fused, init, rnn
 from ._validate import check_array, check_floating
 from .activations import get_activation, sigmoid, sigmoid_backward
 from .backend import device, namespace, resolve
@@ -275,6 +275,12 @@ def step_backward(params, dstate: State, cache: StepCache):
             {k: grads[k] for k in hidden_keys(params)})
 
 
+def _fast(params, f_h: str) -> bool:
+    """Whether ``companion.fused`` computes this layer's sequence passes
+    (f_h tanh, no peepholes); it agrees with the loop below to 1e-12."""
+    return f_h == "tanh" and not peepholes(params)
+
+
 def hidden_forward(params, x, state0: State, f_h: str = "tanh"):
     """The LSTM over a sequence: h(1..T) and the Cache.
 
@@ -286,6 +292,8 @@ def hidden_forward(params, x, state0: State, f_h: str = "tanh"):
     """
     check_array(x, "x", ndim=3)
     _check(params, x, state0, f_h)
+    if _fast(params, f_h):
+        return fused.lstm_forward(params, x, State(*state0))
     xp = namespace(x)
     state = State(*state0)
     U = _stacked(params, "U").T
@@ -328,6 +336,8 @@ def hidden_backward(params, dhs, cache: Cache, dstate_T=None) -> Backward:
     xp = namespace(dhs)
     T = cache.x.shape[0]
     check_array(dhs, "dhs", shape=(T,) + tuple(cache.hs.shape[1:]))
+    if _fast(params, cache.f_h):
+        return fused.lstm_backward(params, dhs, cache, dstate_T)
     U = _stacked(params, "U")
     dh_next, dc_next = ((xp.zeros_like(dhs[0, ...]),) * 2
                         if dstate_T is None else dstate_T)

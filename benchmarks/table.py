@@ -1,0 +1,75 @@
+"""Print the committed benchmark results as one table of ratios.
+
+    .venv/bin/python benchmarks/table.py        (the last step of make bench)
+
+Reads ``benchmarks/results/*.json``: companion / torch time ratios per
+layer, dtype, shape and thread count; the ESN's time ratio and NRMSE
+against reservoirpy; NumPy / CuPy speed-ups where a GPU run is there.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def recurrent(path: Path) -> None:
+    """Ratio companion / torch for each layer and dtype, shapes across."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    m = data["machine"]
+    print(f"\nRNN / LSTM / GRU forward + backward, companion / torch "
+          f"(below 1: companion faster), {m['threads']} thread(s), "
+          f"{m['cpu']} x {m['cpus']}, torch {m['torch']}:")
+    shapes = sorted({(r["T"], r["B"], r["D"], r["H"]) for r in data["rows"]},
+                    key=lambda s: s[1] * s[3])
+    print(f"{'layer':6s}{'dtype':9s}" + "".join(
+        f"{'(%d,%d,%d,%d)' % s:>20s}" for s in shapes))
+    cells = {(r["layer"], r["dtype"], (r["T"], r["B"], r["D"], r["H"])):
+             r["ratio"] for r in data["rows"]}
+    for layer in ("rnn", "lstm", "gru"):
+        for dtype in ("float32", "float64"):
+            row = [cells.get((layer, dtype, s)) for s in shapes]
+            print(f"{layer:6s}{dtype:9s}" + "".join(
+                f"{'-' if v is None else format(v, '.2f'):>20s}"
+                for v in row))
+
+
+def esn(path: Path) -> None:
+    """Time ratio and NRMSE of the ESN against reservoirpy."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    ours, theirs = data["companion"], data["reservoirpy"]
+    print(f"\nESN fit + predict on Mackey-Glass vs reservoirpy "
+          f"{data['machine']['reservoirpy']}: time ratio "
+          f"{data['time_ratio_companion_over_reservoirpy']:.2f} "
+          f"({1e3 * ours['seconds_median']:.1f} vs "
+          f"{1e3 * theirs['seconds_median']:.1f} ms); NRMSE "
+          f"{ours['nrmse_mean']:.4f} ± {ours['nrmse_std']:.4f} vs "
+          f"{theirs['nrmse_mean']:.4f} ± {theirs['nrmse_std']:.4f}")
+
+
+def gpu(path: Path) -> None:
+    """NumPy / CuPy speed-up for each layer, dtype and size."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    print(f"\nNumPy / CuPy speed-up (above 1: the GPU helps), "
+          f"{data['machine']['gpu']}:")
+    for r in data["rows"]:
+        print(f"{r['layer']:6s}{r['dtype']:9s}B={r['B']:4d} H={r['H']:5d}"
+              f"{r['speedup']:10.2f}")
+
+
+def main() -> None:
+    for path in sorted(RESULTS.glob("recurrent_vs_torch_*thread.json")):
+        recurrent(path)
+    if (RESULTS / "esn_vs_reservoirpy.json").exists():
+        esn(RESULTS / "esn_vs_reservoirpy.json")
+    if (RESULTS / "numpy_vs_cupy.json").exists():
+        gpu(RESULTS / "numpy_vs_cupy.json")
+    else:
+        print("\nNumPy vs CuPy: no results yet (make bench-gpu on a machine "
+              "with a CUDA GPU)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,279 @@
+"""The fast path of the LSTM and the GRU over a sequence (chapters 5, 6).
+
+``lstm.hidden_forward`` / ``hidden_backward`` and their ``gru`` peers come
+here when f_h is tanh (and the LSTM has no peepholes). The equations are
+those of ``lstm`` and ``gru``, step for step; only the arithmetic is
+arranged differently, and the tests hold both paths to 1e-12 of each
+other in float64:
+
+* the input projections W X(t) + b of every step and every gate are one
+  product (T B, D) @ (D, nH) before the loop; after the loop, the weight
+  gradients Σ_t dz(t) X(t)^T and Σ_t dz(t) h(t-1)^T are one product each
+  over all steps instead of T small ones;
+* each step has one product with h(t-1) for all gates (the PyTorch GRU
+  too; the lecture GRU needs two, since U_h multiplies r ∘ h(t-1));
+* σ is computed through tanh, σ(a) = (1 + tanh(a / 2)) / 2, so that the
+  gates and the candidate are one call of tanh on one block;
+* the local derivatives (σ' = σ (1 - σ), tanh' = 1 - y², ...) do not
+  depend on the gradient, so the backward pass forms them for all steps
+  at once; each step is left with a few products by dh and dc;
+* results go into arrays allocated once, (T, B, ·), not into lists
+  stacked at the end.
+
+The caches are ``lstm.Cache`` and ``gru.Cache``, so either path's
+backward can follow either path's forward.
+"""
+
+from __future__ import annotations
+
+from .backend import device, namespace
+from .rnn import Backward
+
+
+def _empty(xp, shape, like):
+    """An uninitialised array of ``shape`` in the dtype and on the
+    device of ``like``."""
+    return xp.empty(shape, dtype=like.dtype, device=device(like))
+
+
+def _gate_scales(xp, n_sigma: int, H: int, like):
+    """(a, m, s), each (n_sigma H + H,): tanh(a ∘ z) ∘ m + s is σ(z) on
+    the first n_sigma H columns and tanh(z) on the last H."""
+    def vec(sig, last):
+        return xp.concat([xp.full((n_sigma * H,), sig, dtype=like.dtype,
+                                  device=device(like)),
+                          xp.full((H,), last, dtype=like.dtype,
+                                  device=device(like))])
+    return vec(0.5, 1.0), vec(0.5, 1.0), vec(0.5, 0.0)
+
+
+def _flat(xp, a):
+    """(T, B, n) -> (T B, n): the steps as rows of one matrix."""
+    return xp.reshape(a, (-1, a.shape[-1]))
+
+
+def _project(xp, x, W, b=None):
+    """x (T, B, D) @ W^T (+ b) as one product: (T, B, rows of W)."""
+    z = _flat(xp, x) @ W.T
+    if b is not None:
+        z += b                               # in place: z is ours
+    return xp.reshape(z, tuple(x.shape[:2]) + (W.shape[0],))
+
+
+def _stack(params, kind, names):
+    """The rows of kind_g for g in names, stacked: [W_f; W_i; ...]."""
+    return namespace(params[f"{kind}_{names[0]}"]).concat(
+        [params[f"{kind}_{g}"] for g in names], axis=0)
+
+
+# -- LSTM ----------------------------------------------------------------
+
+
+def lstm_forward(params, x, state0):
+    """h(1..T) of a tanh LSTM without peepholes (``lstm`` equations).
+
+    Returns:
+        (hs (T, B, H), lstm.Cache).
+    """
+    from . import lstm
+
+    xp, names = namespace(x), lstm.gates(params)
+    T, B, _ = x.shape
+    n, H = len(names), params["U_f"].shape[0]
+    k = (n - 1) * H                          # the σ columns: f, (i), o
+    # rows of the σ gates halved once: tanh then gives tanh(z / 2)
+    # exactly (a power of two), and σ(z) = tanh(z / 2) / 2 + 1 / 2
+    a, m, s = _gate_scales(xp, n - 1, H, x)
+    zx = _project(xp, x, _stack(params, "W", names) * a[:, None],
+                  _stack(params, "b", names) * a)
+    U = (_stack(params, "U", names) * a[:, None]).T
+    hs, cs = _empty(xp, (T + 1, B, H), x), _empty(xp, (T + 1, B, H), x)
+    tc = _empty(xp, (T, B, H), x)
+    acts = zx               # step t's activations replace its projections
+    h, c = state0
+    hs[0, ...], cs[0, ...] = h, c
+    for t in range(T):
+        z = h @ U
+        z += zx[t, ...]                      # a (W X(t) + U h(t-1) + b)
+        g = xp.tanh(z)
+        g *= m
+        g += s                               # [f, i, o] = σ(.), c̃ = tanh(.)
+        f, o = g[:, :H], g[:, k - H:k]
+        i = g[:, H:2 * H] if n == 4 else 1.0 - f
+        c = f * c + i * g[:, k:]             # c(t) = f ∘ c(t-1) + i ∘ c̃
+        tc_t = xp.tanh(c)
+        h = o * tc_t                         # h(t) = o ∘ tanh(c(t))
+        acts[t, ...], tc[t, ...] = g, tc_t
+        hs[t + 1, ...], cs[t + 1, ...] = h, c
+    f = acts[..., :H]
+    i = acts[..., H:2 * H] if n == 4 else 1.0 - f
+    cache = lstm.Cache(x, hs, cs, f, i, acts[..., k - H:k], acts[..., k:],
+                       tc, "tanh")
+    return hs[1:, ...], cache
+
+
+def lstm_backward(params, dhs, cache, dstate_T=None) -> Backward:
+    """``lstm.hidden_backward`` for a tanh LSTM without peepholes.
+
+    Returns:
+        Backward(grads of the layer's keys, dx (T, B, D),
+        State(dh(0), dc(0))).
+    """
+    from . import lstm
+
+    xp, names = namespace(dhs), lstm.gates(params)
+    T, B, H = dhs.shape
+    n = len(names)
+    U = _stack(params, "U", names)
+    dz = _empty(xp, (T, B, n * H), dhs)
+    dh_next, dc_next = ((xp.zeros_like(dhs[0, ...]),) * 2
+                        if dstate_T is None else dstate_T)
+    for t in reversed(range(T)):
+        f, i, o = cache.f[t, ...], cache.i[t, ...], cache.o[t, ...]
+        g, tc = cache.g[t, ...], cache.tc[t, ...]
+        dh = dhs[t, ...] + dh_next           # output + step t+1
+        dc = dc_next + dh * o * (1.0 - tc * tc)   # through tanh(c(t))
+        dz_t = {"o": dh * tc * o * (1.0 - o),
+                "c": dc * i * (1.0 - g * g)}
+        df = dc * cache.cs[t, ...]           # ∂c/∂f = c(t-1)
+        if n == 4:
+            dz_t["i"] = dc * g * i * (1.0 - i)
+        else:                                # coupled: i = 1 - f
+            df = df - dc * g
+        dz_t["f"] = df * f * (1.0 - f)
+        dz[t, ...] = xp.concat([dz_t[name] for name in names], axis=1)
+        dc_next = dc * f                     # the carousel
+        dh_next = dz[t, ...] @ U             # Σ_g U_g^T dz_g
+    flat = _flat(xp, dz)
+    dW = flat.T @ _flat(xp, cache.x)         # Σ_t dz(t) X(t)^T
+    dU = flat.T @ _flat(xp, cache.hs[:-1, ...])  # Σ_t dz(t) h(t-1)^T
+    db = xp.sum(flat, axis=0)
+    grads = {}
+    for j, name in enumerate(names):
+        rows = slice(j * H, (j + 1) * H)
+        grads.update({f"W_{name}": dW[rows, :], f"U_{name}": dU[rows, :],
+                      f"b_{name}": db[rows]})
+    dx = _project(xp, dz, _stack(params, "W", names).T)
+    return Backward({key: grads[key] for key in lstm.hidden_keys(params)},
+                    dx, lstm.State(dh_next, dc_next))
+
+
+# -- GRU -----------------------------------------------------------------
+
+
+def gru_forward(params, x, h0):
+    """h(1..T) of a tanh GRU in either convention (``gru`` equations).
+
+    Returns:
+        (hs (T, B, H), gru.Cache).
+    """
+    from . import gru
+
+    xp, lecture = namespace(x), gru.convention(params) == "lecture"
+    T, B, _ = x.shape
+    H = params["U_h"].shape[0]
+    # z's and r's rows halved once (exact): tanh gives tanh(a / 2) and
+    # σ(a) = tanh(a / 2) / 2 + 1 / 2
+    a, _, _ = _gate_scales(xp, 2, H, x)
+    bias = params["b_h"] if lecture else params["b_in"]
+    zx = _project(xp, x, _stack(params, "W", "zrh") * a[:, None],
+                  xp.concat([params["b_z"], params["b_r"], bias]) * a)
+    U_zr, U_h = 0.5 * _stack(params, "U", "zr").T, params["U_h"].T
+    if not lecture:                          # one product for z, r and n
+        U_zrh = xp.concat([U_zr, U_h], axis=1)
+    hs = _empty(xp, (T + 1, B, H), x)
+    zrc, inner = _empty(xp, (T, B, 3 * H), x), _empty(xp, (T, B, H), x)
+    h = h0
+    hs[0, ...] = h
+    for t in range(T):
+        zx_t = zx[t, ...]
+        if lecture:
+            zr = h @ U_zr
+        else:
+            zh = h @ U_zrh
+            zr = zh[:, :2 * H]
+            in_t = zh[:, 2 * H:] + params["b_hn"]  # U_h h(t-1) + b_hn
+        zr += zx_t[:, :2 * H]
+        # z(t), r(t) = σ(W X(t) + U h(t-1) + b)
+        g = xp.tanh(zr)
+        g *= 0.5
+        g += 0.5
+        z, r = g[:, :H], g[:, H:]
+        if lecture:
+            in_t = r * h                     # r(t) ∘ h(t-1)
+            c = xp.tanh(zx_t[:, 2 * H:] + in_t @ U_h)
+            h = h + z * (c - h)              # (1 - z) h(t-1) + z h~(t)
+        else:
+            c = xp.tanh(zx_t[:, 2 * H:] + r * in_t)
+            h = c + z * (h - c)              # (1 - z) n(t) + z h(t-1)
+        zrc[t, :, :2 * H], zrc[t, :, 2 * H:] = g, c
+        inner[t, ...], hs[t + 1, ...] = in_t, h
+    cache = gru.Cache(x, hs, zrc[..., :H], zrc[..., H:2 * H],
+                      zrc[..., 2 * H:], inner, "tanh")
+    return hs[1:, ...], cache
+
+
+def gru_backward(params, dhs, cache, dh_T=None) -> Backward:
+    """``gru.hidden_backward`` for a tanh GRU in either convention.
+
+    Returns:
+        Backward(grads with the keys of the convention, dx (T, B, D),
+        dh(0)).
+    """
+    from . import gru
+
+    xp, lecture = namespace(dhs), gru.convention(params) == "lecture"
+    T, B, H = dhs.shape
+    # lecture: da = [da_z, da_r, da_c]; pytorch: [da_z, da_r, d_inner],
+    # the gradients reaching the rows of [U_z; U_r; U_h] (d_inner: at
+    # U_h h(t-1) + b_hn), and da_c apart
+    da, da_c_all = _empty(xp, (T, B, 3 * H), dhs), None
+    if lecture:
+        U = _stack(params, "U", "zr")
+    else:
+        U, da_c_all = _stack(params, "U", "zrh"), _empty(xp, (T, B, H), dhs)
+    dh_next = xp.zeros_like(dhs[0, ...]) if dh_T is None else dh_T
+    for t in reversed(range(T)):
+        z, r, c = cache.z[t, ...], cache.r[t, ...], cache.c[t, ...]
+        h_prev = cache.hs[t, ...]
+        dh = dhs[t, ...] + dh_next           # output + step t+1
+        if lecture:   # h = h(t-1) + z (h~ - h(t-1)), h~ = tanh(a_c)
+            da_c = dh * z * (1.0 - c * c)
+            da_z = dh * (c - h_prev) * z * (1.0 - z)
+            d_inner = da_c @ params["U_h"]   # ∂E/∂(r ∘ h(t-1))
+            da_r = d_inner * h_prev * r * (1.0 - r)
+            da[t, ...] = xp.concat([da_z, da_r, da_c], axis=1)
+            dh_next = dh * (1.0 - z) + d_inner * r + da[t, :, :2 * H] @ U
+        else:         # h = n + z (h(t-1) - n), n = tanh(a_c)
+            da_c = dh * (1.0 - z) * (1.0 - c * c)
+            da_z = dh * (h_prev - c) * z * (1.0 - z)
+            d_inner = da_c * r               # ∂E/∂(U_h h(t-1) + b_hn)
+            da_r = da_c * cache.inner[t, ...] * r * (1.0 - r)
+            da[t, ...] = xp.concat([da_z, da_r, d_inner], axis=1)
+            da_c_all[t, ...] = da_c
+            dh_next = dh * z + da[t, ...] @ U    # Σ_g U_g^T da_g
+    flat, X = _flat(xp, da), _flat(xp, cache.x)
+    h_prev = _flat(xp, cache.hs[:-1, ...])
+    zr = flat[:, :2 * H]
+    grads = {"b_z": xp.sum(flat[:, :H], axis=0),
+             "b_r": xp.sum(flat[:, H:2 * H], axis=0)}
+    if lecture:
+        dW = flat.T @ X                      # Σ_t da(t) X(t)^T, all gates
+        dU = zr.T @ h_prev                   # Σ_t da(t) h(t-1)^T, z and r
+        grads["U_h"] = flat[:, 2 * H:].T @ _flat(xp, cache.inner)
+        grads["b_h"] = xp.sum(flat[:, 2 * H:], axis=0)
+        dx = _project(xp, da, _stack(params, "W", "zrh").T)
+    else:
+        da_c = _flat(xp, da_c_all)
+        dW = xp.concat([zr.T @ X, da_c.T @ X], axis=0)
+        dU = flat.T @ h_prev                 # all three in one product
+        grads["U_h"] = dU[2 * H:, :]
+        grads["b_in"] = xp.sum(da_c, axis=0)
+        grads["b_hn"] = xp.sum(flat[:, 2 * H:], axis=0)
+        dx = (_project(xp, da[..., :2 * H], _stack(params, "W", "zr").T)
+              + _project(xp, da_c_all, params["W_h"].T))
+    for j, name in enumerate("zrh"):
+        grads[f"W_{name}"] = dW[j * H:(j + 1) * H, :]
+    grads["U_z"], grads["U_r"] = dU[:H, :], dU[H:2 * H, :]
+    keys = gru.KEYS[gru.convention(params)]
+    return Backward({key: grads[key] for key in keys}, dx, dh_next)

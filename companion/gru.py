@@ -35,9 +35,10 @@ of ``rnn.HIDDEN_ACTIVATIONS`` (tanh by default). Drivers of
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
-from . import fused, init, rnn
+from . import fused, init, rnn, stacking
 from ._validate import check_array, check_floating
 from .activations import get_activation, sigmoid
 from .backend import device, namespace, resolve
@@ -311,13 +312,7 @@ def backward(params, dz_s, cache: Cache, dh_T=None) -> Backward:
 
 def num_layers(params) -> int:
     """The number L of stacked layers held by ``params`` (keys W_z_l)."""
-    layers = 0
-    while f"W_z_{layers + 1}" in params:
-        layers += 1
-    if layers == 0:
-        raise ValueError("params hold no stacked layer (keys W_z_1, ...); "
-                         f"keys: {sorted(params)}")
-    return layers
+    return stacking.num_layers(params, "W_z")
 
 
 def layer(params, index: int) -> dict[str, Any]:
@@ -333,17 +328,11 @@ def init_stack(D: int, sizes, K: int, rng, convention: str = "lecture",
     Keys ``<key>_l`` for the keys of the convention, l = 1..L, then W_s
     (K, H_L), b_s (K,).
     """
-    params, fan_in, sizes = {}, D, list(sizes)
-    if not sizes:
-        raise ValueError("sizes must name at least one layer")
-    for index, H in enumerate(sizes, start=1):
-        top = index == len(sizes)
-        p = init_params(fan_in, H, K if top else None, rng, convention,
-                        xp=xp, dtype=dtype)
-        params.update({f"{k}_{index}": p[k] for k in KEYS[convention]})
-        params.update({k: p[k] for k in rnn.OUTPUT if top})
-        fan_in = H
-    return params
+    def one(fan_in, H, top):
+        return init_params(fan_in, H, K if top else None, rng, convention,
+                           xp=xp, dtype=dtype)
+    return stacking.init_stack(one, lambda p: KEYS[convention], D, sizes,
+                               rnn.OUTPUT)
 
 
 def stack_forward(params, x, h0s, f_h: str = "tanh",
@@ -354,36 +343,14 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T))], [Cache per layer]).
     """
-    layers = num_layers(params)
-    if len(h0s) != layers:
-        raise ValueError(f"params hold {layers} layers but h0s has "
-                         f"{len(h0s)} initial states")
-    inputs, finals, caches = x, [], []
-    for index, h0 in enumerate(h0s, start=1):
-        inputs, cache = hidden_forward(layer(params, index), inputs, h0,
-                                       f_h)
-        finals.append(State(inputs[-1, ...]))
-        caches.append(cache)
-    o, _ = rnn.output_forward(params, inputs, f_s)
-    return o, finals, caches
+    o, finals, caches = stacking.forward(sys.modules[__name__], params, x,
+                                         h0s, f_h, f_s, "h0s")
+    return o, [State(h) for h in finals], caches
 
 
 def stack_backward(params, dz_s, caches, dh_Ts=None) -> Backward:
     """Back through the stack: each layer's dx is the dhs of the one
     below. ``dh_Ts``: optional gradients reaching each h_l(T); ``dh0`` is
     the list of ∂E/∂h_l(0)."""
-    hs = caches[-1].hs[1:, ...]
-    want = tuple(hs.shape[:2]) + (params["W_s"].shape[0],)
-    check_array(dz_s, "dz_s", shape=want)
-    if dh_Ts is not None and len(dh_Ts) != len(caches):
-        raise ValueError(f"dh_Ts has {len(dh_Ts)} entries for "
-                         f"{len(caches)} layers")
-    out_grads, dhs = rnn.output_backward(params, dz_s, hs)
-    grads, dh0s = dict(out_grads), []
-    for index in range(len(caches), 0, -1):
-        back = hidden_backward(layer(params, index), dhs, caches[index - 1],
-                               None if dh_Ts is None else dh_Ts[index - 1])
-        grads.update({f"{k}_{index}": v for k, v in back.grads.items()})
-        dh0s.insert(0, back.dh0)
-        dhs = back.dx
-    return Backward({k: grads[k] for k in params}, dhs, dh0s)
+    return stacking.backward(sys.modules[__name__], params, dz_s, caches,
+                             dh_Ts, "dh_Ts")

@@ -39,9 +39,10 @@ that each step needs one product with h(t-1).
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
-from . import fused, init, rnn
+from . import fused, init, rnn, stacking
 from ._validate import check_array, check_floating
 from .activations import get_activation, sigmoid, sigmoid_backward
 from .backend import device, namespace, resolve
@@ -392,13 +393,7 @@ def backward(params, dz_s, cache: Cache, dstate_T=None) -> Backward:
 
 def num_layers(params) -> int:
     """The number L of stacked layers in ``params`` (keys W_f_l)."""
-    layers = 0
-    while f"W_f_{layers + 1}" in params:
-        layers += 1
-    if layers == 0:
-        raise ValueError("params hold no stacked layer (keys W_f_1, ...); "
-                         f"keys: {sorted(params)}")
-    return layers
+    return stacking.num_layers(params, "W_f")
 
 
 def layer(params, index: int) -> dict[str, Any]:
@@ -411,17 +406,10 @@ def init_stack(D: int, sizes, K: int, rng, forget_bias=1.0, peephole=False,
                coupled=False, xp=None, dtype=None) -> dict[str, Any]:
     """L stacked LSTM layers of sizes H_1..H_L (keys suffixed _l) and the
     output layer W_s (K, H_L), b_s (K,)."""
-    sizes, params, fan_in = list(sizes), {}, D
-    if not sizes:
-        raise ValueError("sizes must name at least one layer")
-    for index, H in enumerate(sizes, start=1):
-        top = index == len(sizes)
-        p = init_params(fan_in, H, K if top else None, rng, forget_bias,
-                        peephole, coupled, xp, dtype)
-        params.update({f"{k}_{index}": p[k] for k in hidden_keys(p)})
-        params.update({k: p[k] for k in OUTPUT if top})
-        fan_in = H
-    return params
+    def one(fan_in, H, top):
+        return init_params(fan_in, H, K if top else None, rng, forget_bias,
+                           peephole, coupled, xp, dtype)
+    return stacking.init_stack(one, hidden_keys, D, sizes, OUTPUT)
 
 
 def stack_forward(params, x, states0, f_h: str = "tanh",
@@ -432,36 +420,12 @@ def stack_forward(params, x, states0, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T), c_l(T))], [Cache per layer]).
     """
-    layers = num_layers(params)
-    if len(states0) != layers:
-        raise ValueError(f"params hold {layers} layers but states0 has "
-                         f"{len(states0)} initial states")
-    inputs, finals, caches = x, [], []
-    for index, state0 in enumerate(states0, start=1):
-        inputs, cache = hidden_forward(layer(params, index), inputs, state0,
-                                       f_h)
-        finals.append(state_at(cache, x.shape[0]))
-        caches.append(cache)
-    o, _ = rnn.output_forward(params, inputs, f_s)
-    return o, finals, caches
+    return stacking.forward(sys.modules[__name__], params, x, states0, f_h,
+                            f_s, "states0")
 
 
 def stack_backward(params, dz_s, caches, dstate_Ts=None) -> Backward:
     """Back through the stack: each layer's dx is the dhs of the layer
     below. Returns Backward(grads, dx, [State(dh_l(0), dc_l(0))])."""
-    hs = caches[-1].hs[1:, ...]
-    check_array(dz_s, "dz_s", shape=tuple(hs.shape[:2])
-                + (params["W_s"].shape[0],))
-    if dstate_Ts is not None and len(dstate_Ts) != len(caches):
-        raise ValueError(f"dstate_Ts has {len(dstate_Ts)} entries for "
-                         f"{len(caches)} layers")
-    grads, dhs = rnn.output_backward(params, dz_s, hs)
-    grads, dstates = dict(grads), []
-    for index in range(len(caches), 0, -1):
-        back = hidden_backward(layer(params, index), dhs, caches[index - 1],
-                               None if dstate_Ts is None
-                               else dstate_Ts[index - 1])
-        grads.update({f"{k}_{index}": v for k, v in back.grads.items()})
-        dstates.insert(0, back.dh0)
-        dhs = back.dx
-    return Backward({k: grads[k] for k in params}, dhs, dstates)
+    return stacking.backward(sys.modules[__name__], params, dz_s, caches,
+                             dstate_Ts, "dstate_Ts")

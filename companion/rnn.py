@@ -26,9 +26,10 @@ the transpose of its equation.
 
 from __future__ import annotations
 
+import sys
 from typing import Any, NamedTuple
 
-from . import init
+from . import init, stacking
 from ._validate import check_array, check_floating
 from .activations import get_activation
 from .backend import device, namespace, resolve
@@ -268,13 +269,7 @@ def backward(params, dz_s, cache: Cache, dh_T=None) -> Backward:
 
 def num_layers(params) -> int:
     """The number L of stacked layers held by ``params`` (keys W_e_l)."""
-    layers = 0
-    while f"W_e_{layers + 1}" in params:
-        layers += 1
-    if layers == 0:
-        raise ValueError("params hold no stacked layer (keys W_e_1, ...); "
-                         f"keys: {sorted(params)}")
-    return layers
+    return stacking.num_layers(params, "W_e")
 
 
 def layer(params, index: int) -> dict[str, Any]:
@@ -288,24 +283,17 @@ def init_stack(D: int, sizes, K: int, rng, recurrent="orthogonal",
 
     Keys W_e_l, W_h_l, b_e_l for l = 1..L, then W_s (K, H_L), b_s (K,).
     """
-    params, fan_in = {}, D
-    sizes = list(sizes)
-    if not sizes:
-        raise ValueError("sizes must name at least one layer")
-    for index, H in enumerate(sizes, start=1):
-        top = index == len(sizes)
-        p = init_params(fan_in, H, K if top else None, rng, recurrent,
-                        xp=xp, dtype=dtype)
-        params.update({f"{k}_{index}": p[k] for k in HIDDEN})
-        params.update({k: p[k] for k in OUTPUT if top})
-        fan_in = H
-    return params
+    def one(fan_in, H, top):
+        return init_params(fan_in, H, K if top else None, rng, recurrent,
+                           xp=xp, dtype=dtype)
+    return stacking.init_stack(one, lambda p: HIDDEN, D, sizes, OUTPUT)
 
 
 def stack_forward(params, x, h0s, f_h: str = "tanh",
                   f_s: str = "identity"):
     """A deep RNN: h_l(t) = f_h(W_e_l h_{l-1}(t) + W_h_l h_l(t-1) + b_e_l)
-    with h_0(t) = X(t); the output reads the top layer.
+    with h_0(t) = X(t); the output reads the top layer
+    (``companion.stacking``).
 
     Args:
         h0s: list of h_l(0), one (B, H_l) per layer.
@@ -313,36 +301,14 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T))], [Cache per layer]).
     """
-    layers = num_layers(params)
-    if len(h0s) != layers:
-        raise ValueError(f"params hold {layers} layers but h0s has "
-                         f"{len(h0s)} initial states")
-    inputs, finals, caches = x, [], []
-    for index, h0 in enumerate(h0s, start=1):
-        inputs, cache = hidden_forward(layer(params, index), inputs, h0,
-                                       f_h)
-        finals.append(State(inputs[-1, ...]))
-        caches.append(cache)
-    o, _ = output_forward(params, inputs, f_s)
-    return o, finals, caches
+    o, finals, caches = stacking.forward(sys.modules[__name__], params, x,
+                                         h0s, f_h, f_s, "h0s")
+    return o, [State(h) for h in finals], caches
 
 
 def stack_backward(params, dz_s, caches, dh_Ts=None) -> Backward:
     """RNNBACK through the stack: each layer's dx is the dhs of the one
     below. ``dh_Ts``: optional gradients reaching each h_l(T); ``dh0`` is
     the list of ∂E/∂h_l(0)."""
-    hs = caches[-1].hs[1:, ...]
-    want = tuple(hs.shape[:2]) + (params["W_s"].shape[0],)
-    check_array(dz_s, "dz_s", shape=want)
-    if dh_Ts is not None and len(dh_Ts) != len(caches):
-        raise ValueError(f"dh_Ts has {len(dh_Ts)} entries for "
-                         f"{len(caches)} layers")
-    out_grads, dhs = output_backward(params, dz_s, hs)
-    grads, dh0s = dict(out_grads), []
-    for index in range(len(caches), 0, -1):
-        back = hidden_backward(layer(params, index), dhs, caches[index - 1],
-                               None if dh_Ts is None else dh_Ts[index - 1])
-        grads.update({f"{k}_{index}": v for k, v in back.grads.items()})
-        dh0s.insert(0, back.dh0)
-        dhs = back.dx
-    return Backward({k: grads[k] for k in params}, dhs, dh0s)
+    return stacking.backward(sys.modules[__name__], params, dz_s, caches,
+                             dh_Ts, "dh_Ts")

@@ -1,9 +1,13 @@
-"""Shared by the exercise tests: the solved functions of a notebook."""
+"""Shared by the exercise tests: the solved functions of a notebook, and
+the tests of each chapter's mutants."""
 
 import re
 from pathlib import Path
 
 import jupytext
+import pytest
+
+from companion import checks
 
 
 def solved_functions(md: Path) -> dict[str, object]:
@@ -23,3 +27,25 @@ def solved_functions(md: Path) -> dict[str, object]:
         else:
             exec(cell.source, namespace)
     return {ex: namespace[name] for ex, name in calls.items()}
+
+
+def mutant_tests(chapter: int, mutants: dict, says: dict):
+    """The two tests of a chapter's mutants, for its test module to bind:
+    every exercise of the chapter has at least four wrong answers, and
+    ``checks.grade`` rejects each, its first failure message containing
+    ``says[mutant name]`` where one is given."""
+    def test_every_exercise_has_mutants():
+        assert set(mutants) == set(checks.chapter_ids(chapter))
+        assert all(len(ms) >= 4 for ms in mutants.values())
+
+    @pytest.mark.parametrize("ex, mutant", [
+        (ex, m) for ex, ms in mutants.items() for m in ms],
+        ids=lambda v: v if isinstance(v, str) else v.__name__)
+    def test_mutants_are_rejected(backend, ex, mutant):
+        report = checks.grade(ex, mutant)
+        assert report.verdict == checks.FAILED, report.text()
+        assert report.passed < len(report.cases)
+        assert says.get(mutant.__name__, "") in report.message, \
+            report.text()
+
+    return test_every_exercise_has_mutants, test_mutants_are_rejected

@@ -22,7 +22,7 @@ from companion import _exercises_ch01 as specs
 from companion import backend as B
 from companion import checks, rnn
 
-from exercise_support import solved_functions
+from exercise_support import mutant_tests, solved_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01-recurrent-networks.md"
@@ -322,19 +322,9 @@ SAYS = {"step_W_e_not_transposed": "raised ValueError",
         "m2o_none": "returned None"}
 
 
-def test_every_exercise_has_mutants():
-    assert sorted(MUTANTS) == IDS
-    assert all(len(ms) >= 4 for ms in MUTANTS.values())
-
-
-@pytest.mark.parametrize("ex, mutant", [
-    (ex, m) for ex, ms in MUTANTS.items() for m in ms],
-    ids=lambda v: v if isinstance(v, str) else v.__name__)
-def test_mutants_are_rejected(backend, ex, mutant):
-    report = checks.grade(ex, mutant)
-    assert report.verdict == checks.FAILED, report.text()
-    assert report.passed < len(report.cases)
-    assert SAYS.get(mutant.__name__, "") in report.message, report.text()
+# every exercise has >= 4 mutants, and each is rejected
+test_every_exercise_has_mutants, test_mutants_are_rejected = \
+    mutant_tests(1, MUTANTS, SAYS)
 
 
 def test_a_mistake_invisible_on_some_cases_is_caught_on_others(backend):

@@ -30,7 +30,8 @@ from companion import backend as B
 from companion import lstm
 
 import torch_fixtures
-from torch_fixtures import FIXTURES, case_arrays, cases, load_fixtures
+from torch_fixtures import (FIXTURES, assert_same_fixture, case_arrays,
+                            cases, load_fixtures, max_relative_error)
 
 NPZ = FIXTURES / "lstm_torch.npz"
 RTOL = 1e-10
@@ -110,15 +111,6 @@ def run_course(case, config):
     z_s, finals, caches = lstm.stack_forward(p, x, s0)
     back = lstm.stack_backward(p, G, caches)
     return z_s, finals, back.grads, back.dx, back.dh0
-
-
-def max_relative_error(got, want) -> float:
-    """max |got - want| / |want| over the entries where want ≠ 0."""
-    nonzero = want != 0
-    if not nonzero.any():
-        return 0.0
-    return float(np.max(np.abs(got - want)[nonzero]
-                        / np.abs(want[nonzero])))
 
 
 def assert_parity(case, config, backend) -> float:
@@ -235,11 +227,4 @@ def test_live_parity_on_a_fresh_configuration(backend, layers):
 
 def test_fixture_matches_the_generator_now():
     gen = generator()
-    fresh = gen.make_all()
-    assert set(fresh) == set(FIXTURE)
-    assert cases(fresh) == CASES
-    for key in sorted(set(fresh) - {"meta"}):
-        assert fresh[key].shape == FIXTURE[key].shape, key
-        assert fresh[key].dtype == FIXTURE[key].dtype, key
-        np.testing.assert_allclose(fresh[key], FIXTURE[key], rtol=1e-12,
-                                   atol=0, err_msg=key)
+    assert_same_fixture(gen.make_all(), FIXTURE)

@@ -26,7 +26,8 @@ from companion import backend as B
 from companion import rnn
 
 import torch_fixtures
-from torch_fixtures import FIXTURES, case_arrays, cases, load_fixtures
+from torch_fixtures import (FIXTURES, assert_same_fixture, case_arrays,
+                            cases, load_fixtures, max_relative_error)
 
 NPZ = FIXTURES / "rnn_torch.npz"
 RTOL = 1e-10
@@ -89,15 +90,6 @@ def run_course(case, config):
     z_s, finals, caches = rnn.stack_forward(p, x, h0s, f_h, "identity")
     back = rnn.stack_backward(p, G, caches)
     return z_s, [s.h for s in finals], back.grads, back.dx, back.dh0
-
-
-def max_relative_error(got, want) -> float:
-    """max |got - want| / |want| over the entries where want ≠ 0."""
-    nonzero = want != 0
-    if not nonzero.any():
-        return 0.0
-    return float(np.max(np.abs(got - want)[nonzero]
-                        / np.abs(want[nonzero])))
 
 
 def assert_parity(case, config, backend) -> float:
@@ -195,11 +187,4 @@ def test_live_parity_on_a_fresh_configuration(backend, nonlinearity,
 
 def test_fixture_matches_the_generator_now():
     gen = generator()
-    fresh = gen.make_all()
-    assert set(fresh) == set(FIXTURE)
-    assert cases(fresh) == CASES
-    for key in sorted(set(fresh) - {"meta"}):
-        assert fresh[key].shape == FIXTURE[key].shape, key
-        assert fresh[key].dtype == FIXTURE[key].dtype, key
-        np.testing.assert_allclose(fresh[key], FIXTURE[key], rtol=1e-12,
-                                   atol=0, err_msg=key)
+    assert_same_fixture(gen.make_all(), FIXTURE)

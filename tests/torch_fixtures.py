@@ -42,3 +42,24 @@ def generator(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def max_relative_error(got, want) -> float:
+    """max |got - want| / |want| over the entries where want ≠ 0."""
+    nonzero = want != 0
+    if not nonzero.any():
+        return 0.0
+    return float(np.max(np.abs(got - want)[nonzero]
+                        / np.abs(want[nonzero])))
+
+
+def assert_same_fixture(fresh, stored) -> None:
+    """A freshly generated fixture holds the stored one's keys, cases,
+    shapes and dtypes, and its values to 1e-12 relative."""
+    assert set(fresh) == set(stored)
+    assert cases(fresh) == cases(stored)
+    for key in sorted(set(fresh) - {"meta"}):
+        assert fresh[key].shape == stored[key].shape, key
+        assert fresh[key].dtype == stored[key].dtype, key
+        np.testing.assert_allclose(fresh[key], stored[key], rtol=1e-12,
+                                   atol=0, err_msg=key)

@@ -10,28 +10,45 @@ STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 NOTEBOOK_DIRS := $(wildcard book solutions exercises)
 
-# Outputs must not depend on the machine: one BLAS thread everywhere, the
-# NumPy backend unless a target says otherwise. (MPLBACKEND stays unset:
-# kernels then store figures inline; set to Agg, they would store none.)
+# Outputs must not depend on the machine: one BLAS thread unless a target
+# says otherwise, the NumPy backend unless a target says otherwise.
+# (MPLBACKEND stays unset: kernels then store figures inline; set to Agg,
+# they would store none.)
 export OMP_NUM_THREADS := 1
 export OPENBLAS_NUM_THREADS := 1
 export MKL_NUM_THREADS := 1
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
+# The OpenBLAS kernels (x86-64) the notebooks are checked under. The kernels
+# round matrix products differently (FMA, vector width), as a student's
+# laptop, Apple's Accelerate or cuBLAS do: a stored output must survive all
+# of them. The first is set for every target, whatever the environment
+# exports; test-nbval runs again under the second, with two threads.
+# AVX-512 machines check SkylakeX (their default), others Prescott (SSE3).
+ifeq ($(shell uname -m),x86_64)
+BLAS_KERNELS ?= Haswell $(shell grep -qw avx512f /proc/cpuinfo 2>/dev/null \
+	&& echo SkylakeX || echo Prescott)
+export OPENBLAS_CORETYPE := $(firstword $(BLAS_KERNELS))
+else
+BLAS_KERNELS ?= default
+unexport OPENBLAS_CORETYPE
+endif
+CONSTRAINTS := .ci/constraints.txt
+
 NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math bench bench-gpu test-gpu clean
+	exercises check-math bench bench-gpu test-gpu clean lock
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[book,test]"
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[book,test]"
 	touch $@
 
 book: $(STAMP)
@@ -48,9 +65,19 @@ test-unit: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider -n $(JOBS) -q tests
 
 # 3. every committed notebook re-executed and compared with its stored
-#    outputs, under NumPy and again under the GPU proxy
+#    outputs: under NumPy with each OpenBLAS kernel (the second pass with
+#    two threads), then under the GPU proxy
 test-nbval: $(STAMP)
-	COMPANION_BACKEND=numpy $(NBVAL) $(NOTEBOOK_DIRS)
+	@set -e; threads=1; for kernel in $(BLAS_KERNELS); do \
+	  if [ "$$kernel" = default ]; then unset OPENBLAS_CORETYPE; \
+	  else export OPENBLAS_CORETYPE=$$kernel; fi; \
+	  export OPENBLAS_NUM_THREADS=$$threads OMP_NUM_THREADS=$$threads; \
+	  echo "== nbval, NumPy backend, $$threads thread(s):"; \
+	  $(BIN)/python .ci/blas_kernel.py; \
+	  COMPANION_BACKEND=numpy $(NBVAL) $(NOTEBOOK_DIRS); \
+	  threads=2; \
+	done
+	@echo "== nbval, GPU proxy:"
 	COMPANION_BACKEND=gpu-proxy $(NBVAL) $(NOTEBOOK_DIRS)
 
 # 4. the book built from a clean tree with execution, warnings as errors
@@ -103,6 +130,10 @@ test-gpu: $(STAMP)
 	COMPANION_BACKEND=cupy $(NBVAL) \
 		--nbval-sanitize-with $(VENV)/nbval_sanitize_cupy.cfg \
 		$(NOTEBOOK_DIRS)
+
+# authors: after a deliberate upgrade of a package in .venv, rewrite the lock
+lock:
+	bash .ci/lock.sh
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

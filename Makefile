@@ -41,7 +41,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math bench bench-gpu test-gpu clean lock
+	exercises check-math bench bench-gpu test-gpu clean lock refresh
 
 install: $(STAMP)
 
@@ -92,6 +92,11 @@ notebooks: $(STAMP)
 	$(BIN)/python .ci/make_exercises.py --no-execute
 	COMPANION_BACKEND=numpy $(BIN)/python .ci/notebooks.py refresh \
 		$(NOTEBOOK_DIRS)
+
+# authors: re-execute the notebooks named, e.g.
+#   make refresh NB="book/04-vanishing-exploding.md"
+refresh: $(STAMP)
+	COMPANION_BACKEND=numpy $(BIN)/python .ci/notebooks.py refresh $(NB)
 
 # authors: after editing solutions/ only
 exercises: $(STAMP)

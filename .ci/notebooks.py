@@ -1,6 +1,7 @@
 """Re-execute every paired notebook from its MyST source (authors' tool).
 
     python .ci/notebooks.py refresh book solutions exercises
+    python .ci/notebooks.py refresh book/04-vanishing-exploding.md
 
 For each MyST notebook ``X.md`` (a ``.md`` with a ``kernelspec``), the
 paired ``X.ipynb`` is rewritten from the ``.md`` and executed in its own
@@ -20,9 +21,15 @@ from nbclient import NotebookClient
 
 
 def myst_notebooks(folders):
-    """The ``.md`` files of ``folders`` that are jupytext notebooks."""
+    """The ``.md`` files of ``folders`` (or the ``.md`` files named) that
+    are jupytext notebooks."""
     for folder in folders:
-        for md in sorted(Path(folder).glob("**/*.md")):
+        folder = Path(folder)
+        if folder.suffix in (".md", ".ipynb"):
+            if is_notebook(folder.with_suffix(".md")):
+                yield folder.with_suffix(".md")
+            continue
+        for md in sorted(folder.glob("**/*.md")):
             if "_build" in md.parts:
                 continue
             if is_notebook(md):

@@ -41,7 +41,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math bench bench-gpu test-gpu clean lock refresh
+	exercises check-math bench bench-gpu test-gpu clean lock refresh gpu-kit gpu-rehearsal
 
 install: $(STAMP)
 
@@ -118,17 +118,20 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/esn_vs_reservoirpy.py
 	$(BIN)/python benchmarks/table.py
 
+# CuPy for CUDA 12 by default; make test-gpu CUDA=13 for a CUDA 13 machine
+CUDA ?= 12
+
 # on a machine with a CUDA GPU: NumPy (every core) against CuPy, tiny to
 # large sizes, results in benchmarks/results/numpy_vs_cupy.json
 bench-gpu: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[gpu]"
+	$(BIN)/python -m pip install --quiet -e ".[gpu-cuda$(CUDA)]"
 	OMP_NUM_THREADS=$(CORES) OPENBLAS_NUM_THREADS=$(CORES) \
 		$(BIN)/python benchmarks/numpy_vs_cupy.py
 
 # on a machine with a CUDA GPU: every unit test (CuPy cases included) and
 # every notebook under CuPy, compared with the stored NumPy outputs
 test-gpu: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e ".[gpu]"
+	$(BIN)/python -m pip install --quiet -e ".[gpu-cuda$(CUDA)]"
 	$(BIN)/python -m pytest -p no:cacheprovider -q tests
 	cat tests/nbval_sanitize.cfg tests/nbval_sanitize_gpu.cfg \
 		> $(VENV)/nbval_sanitize_cupy.cfg
@@ -139,6 +142,28 @@ test-gpu: $(STAMP)
 # authors: after a deliberate upgrade of a package in .venv, rewrite the lock
 lock:
 	bash .ci/lock.sh
+
+# the GPU check, prepared here for a CUDA machine with no network (Python
+# 3.12, NumPy, CuPy and SciPy of its own): the wheels it lacks, < 60 MiB
+gpu-kit: $(STAMP)
+	$(BIN)/python .ci/gpu_kit.py --python 3.12
+
+# there: bash .ci/gpu_check.sh (unit tests, notebooks under CuPy, sweeps).
+# Rehearsed here without network (unshare -n, as root) on a Python 3.12
+# that holds only the GPU image's packages, the GPU proxy for CuPy.
+REHEARSAL := .gpu-rehearsal
+PYTHON312 ?= python3.12
+gpu-rehearsal: gpu-kit
+	test -x $(REHEARSAL)/bin/python || $(PYTHON312) -m venv $(REHEARSAL)
+	$(REHEARSAL)/bin/python -m pip install --quiet numpy scipy matplotlib \
+		pytest pytest-xdist hypothesis tqdm threadpoolctl pyyaml \
+		markdown-it-py attrs packaging pygments psutil coverage \
+		typing-extensions python-dateutil
+	rm -rf gpu-results/rehearsal
+	unshare -n sh -c 'ip link set lo up && GPU_PYTHON=$(REHEARSAL)/bin/python \
+		GPU_BACKEND=gpu-proxy GPU_JOBS=2 GPU_TIME_SCALE=4 \
+		GPU_SITE=/tmp/companion-rehearsal-site \
+		bash .ci/gpu_check.sh gpu-results/rehearsal'
 
 clean:
 	rm -rf book/_build .pytest_cache .hypothesis

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, clipping, gradcheck, losses, optim
-from .backend import namespace
-from .checks import Case, Exercise, register
+from .. import activations, clipping, gradcheck, losses, optim
+from ..backend import namespace
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

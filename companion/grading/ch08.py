@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 
-from .backend import namespace
-from .checks import Case, Exercise, register
-from .data import series
+from ..backend import namespace
+from .spec import Case, Exercise, register
+from ..data import series
 
 
 def _rng(seed: int) -> np.random.Generator:

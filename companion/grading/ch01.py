@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, rnn
-from .backend import device, namespace
-from .checks import Case, Exercise, register
+from .. import losses, rnn
+from ..backend import device, namespace
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

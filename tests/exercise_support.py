@@ -41,7 +41,7 @@ def mutant_tests(chapter: int, mutants: dict, says: dict):
     @pytest.mark.parametrize("ex, mutant", [
         (ex, m) for ex, ms in mutants.items() for m in ms],
         ids=lambda v: v if isinstance(v, str) else v.__name__)
-    def test_mutants_are_rejected(backend, ex, mutant):
+    def test_mutants_are_rejected(ex, mutant):
         report = checks.grade(ex, mutant)
         assert report.verdict == checks.FAILED, report.text()
         assert report.passed < len(report.cases)

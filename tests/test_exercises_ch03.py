@@ -15,7 +15,7 @@ import pytest
 
 from companion import backend as B
 from companion import bptt, checks
-from companion._exercises_ch03 import truncated_gradient
+from companion.grading.ch03 import truncated_gradient
 
 from exercise_support import mutant_tests, solved_functions
 
@@ -34,7 +34,7 @@ def test_every_exercise_has_a_solution_and_a_check():
 
 
 @pytest.mark.parametrize("ex", sorted(SOLVED))
-def test_solutions_pass(backend, ex):
+def test_solutions_pass(ex):
     report = checks.grade(ex, SOLVED[ex])
     assert report.verdict == checks.PASSED, report.text()
     assert report.passed == len(report.cases) >= 5
@@ -338,7 +338,7 @@ def truncated_disjoint_shortcut(params, x, y, h0, length, stride):
     ("3.2", rnnback_with_step_function),
     ("3.4", truncated_disjoint_shortcut)],
     ids=lambda v: getattr(v, "__name__", v))
-def test_other_correct_solutions_pass(backend, ex, fn):
+def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)
     assert report.verdict == checks.PASSED, report.text()
 

@@ -34,7 +34,7 @@ def test_every_exercise_has_a_solution_and_a_check():
 
 
 @pytest.mark.parametrize("ex", sorted(SOLVED))
-def test_solutions_pass(backend, ex):
+def test_solutions_pass(ex):
     report = checks.grade(ex, SOLVED[ex])
     assert report.verdict == checks.PASSED, report.text()
     assert report.passed == len(report.cases) >= 5
@@ -250,7 +250,7 @@ def norms_on_device(W_h, hs):
 @pytest.mark.parametrize("ex, fn", [
     ("4.1", jacobian_via_diag_matmul), ("4.2", norms_on_device)],
     ids=lambda v: getattr(v, "__name__", v))
-def test_other_correct_solutions_pass(backend, ex, fn):
+def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)
     assert report.verdict == checks.PASSED, report.text()
 

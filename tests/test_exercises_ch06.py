@@ -30,7 +30,7 @@ def test_every_exercise_has_a_solution_and_a_check():
 
 
 @pytest.mark.parametrize("ex", sorted(SOLVED))
-def test_solutions_pass(backend, ex):
+def test_solutions_pass(ex):
     report = checks.grade(ex, SOLVED[ex])
     assert report.verdict == checks.PASSED, report.text()
     assert report.passed == len(report.cases) >= 5

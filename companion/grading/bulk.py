@@ -55,7 +55,7 @@ from .scan import forbidden, scan_source
 from .spec import FUNCTIONS, chapter_ids
 
 USAGE = ("usage: python -m companion.checks [--gradebook FILE.csv] "
-         "NOTEBOOK_OR_FOLDER...\n"
+         "[--cell-timeout SECONDS] NOTEBOOK_OR_FOLDER...\n"
          "grades exercise notebooks (.ipynb, or MyST .md) and folders "
          "of them")
 CELL_TIMEOUT = 120  # seconds a student's cell may run
@@ -260,7 +260,6 @@ def run_notebook(nb, ids: list[str], sources: list[str],
                  timeout: float) -> tuple[dict[str, dict], str]:
     """Execute the grading notebook of ``nb``; the outputs and a note
     (why the kernel stopped early, '' if it did not)."""
-    from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
 
     token, nonce = secrets.token_hex(8), "@@" + secrets.token_hex(16) + " "
@@ -269,11 +268,11 @@ def run_notebook(nb, ids: list[str], sources: list[str],
     budget = sum(len(lookup(i).cases()) * lookup(i).time_limit * 2 + 10
                  for i in ids)
     folder = tempfile.mkdtemp(prefix="grade-")
-    km = KernelManager(kernel_name="python3")
     group: dict[str, int] = {}
 
     def remember(**_):
-        pgid = getattr(getattr(km, "provisioner", None), "pgid", None)
+        provisioner = getattr(client.km, "provisioner", None)
+        pgid = getattr(provisioner, "pgid", None)
         if pgid:
             group.setdefault("pgid", pgid)
 
@@ -281,15 +280,21 @@ def run_notebook(nb, ids: list[str], sources: list[str],
                OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     note = ""
     try:
+        last = graded.cells[-1]
         client = NotebookClient(
-            graded, km=km, timeout=max(timeout, budget),
+            graded, timeout=timeout, shutdown_kernel="immediate",
+            timeout_func=lambda cell: budget if cell is last else timeout,
             kernel_name="python3", allow_errors=True, record_timing=False,
             resources={"metadata": {"path": folder}},
             on_cell_start=remember)
         client.execute(stderr=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                        env=env)
     except Exception as err:  # a cell timed out or the kernel died
-        note = f"the kernel stopped ({type(err).__name__})"
+        note = {"CellTimeoutError": f"a cell ran past the {timeout:g} s "
+                "limit: the kernel was stopped",
+                "DeadKernelError": "the kernel died"}.get(
+                    type(err).__name__,
+                    f"the kernel stopped ({type(err).__name__})")
     finally:
         if "pgid" in group:
             try:
@@ -316,19 +321,23 @@ def grade_notebook(nb, timeout: float = CELL_TIMEOUT
     for ex_id in ids:
         ex = lookup(ex_id)
         name = FUNCTIONS[ex_id]
+        if ex_id in cells:
+            # the exercise's own cell last: its definition is the one graded
+            own = sources + [_code(nb.cells[cells[ex_id]])]
+            used = scan_source(own, name, forbidden(ex))
+            if used:
+                rows.append(_row(ex_id, USES_REFERENCE, used, ex=ex))
+                continue
+        line = found.get(ex_id)
+        if line is None and note:
+            rows.append(_row(ex_id, GRADER_ERROR, note, ex=ex))
+            continue
         if ex_id not in cells:
             rows.append(_row(ex_id, "failed", f"no function {name} is "
                              "defined in the notebook", ex=ex))
             continue
-        # the exercise's own cell last: its definition is the one graded
-        own = sources + [_code(nb.cells[cells[ex_id]])]
-        used = scan_source(own, name, forbidden(ex))
-        if used:
-            rows.append(_row(ex_id, USES_REFERENCE, used, ex=ex))
-            continue
-        line = found.get(ex_id)
         if line is None:
-            rows.append(_row(ex_id, GRADER_ERROR, note or
+            rows.append(_row(ex_id, GRADER_ERROR,
                              "the grading cell did not run", ex=ex))
             continue
         if line.get("missing"):
@@ -367,14 +376,21 @@ def main(argv: list[str] | None = None) -> int:
         print(USAGE + "\n\n" + __doc__ if argv else USAGE,
               file=sys.stderr if not argv else sys.stdout)
         return 2 if not argv else 0
-    gradebook = None
-    if "--gradebook" in argv:
-        at = argv.index("--gradebook")
-        if at + 1 >= len(argv):
-            print(USAGE, file=sys.stderr)
-            return 2
-        gradebook = argv[at + 1]
-        del argv[at:at + 2]
+    options = {"--gradebook": None, "--cell-timeout": str(CELL_TIMEOUT)}
+    for flag in options:
+        if flag in argv:
+            at = argv.index(flag)
+            if at + 1 >= len(argv):
+                print(USAGE, file=sys.stderr)
+                return 2
+            options[flag] = argv[at + 1]
+            del argv[at:at + 2]
+    gradebook = options["--gradebook"]
+    try:
+        cell_timeout = float(options["--cell-timeout"])
+    except ValueError:
+        print(USAGE, file=sys.stderr)
+        return 2
     try:
         found = notebooks(argv)
         import jupytext  # noqa: F401  (the book/test extras)
@@ -410,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
             rows = [_row("-", GRADER_ERROR, problem)]
         else:
             try:
-                chapter, rows = grade_notebook(nb)
+                chapter, rows = grade_notebook(nb, cell_timeout)
             except Exception as err:  # noqa: BLE001 (never stop the run)
                 rows = [_row("-", GRADER_ERROR,
                              f"the grader failed ({type(err).__name__}: "

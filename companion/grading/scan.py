@@ -230,14 +230,17 @@ def scan_source(sources: list[str], name: str, banned: set[str]) -> str:
         if current in seen or current not in defs:
             continue
         seen.add(current)
+        local = _locals(defs[current])
         for node in ast.walk(defs[current]):
+            if isinstance(node, ast.Name) and node.id in local:
+                continue
             if isinstance(node, ast.Name):
                 if node.id in DYNAMIC:
                     return ("it imports or evaluates code at run time "
                             f"({node.id})")
                 if node.id in defs:
                     todo.append(node.id)
-            dotted = _resolve(node, aliases)
+            dotted = _resolve(node, aliases, local)
             if dotted and dotted.startswith("companion") and _flagged(
                     dotted, banned):
                 return f"it calls {dotted[len('companion.'):]}"
@@ -254,13 +257,30 @@ def scan_source(sources: list[str], name: str, banned: set[str]) -> str:
     return ""
 
 
-def _resolve(node, aliases) -> str:
+def _locals(node) -> set[str]:
+    """The names a function binds itself (arguments, assignments)."""
+    if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef,
+                             ast.Lambda)):
+        return set()
+    args = node.args
+    names = {a.arg for a in args.args + args.posonlyargs + args.kwonlyargs}
+    names |= {a.arg for a in (args.vararg, args.kwarg) if a is not None}
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name) and isinstance(inner.ctx, ast.Store):
+            names.add(inner.id)
+        elif isinstance(inner, ast.arg):
+            names.add(inner.arg)
+    return names
+
+
+def _resolve(node, aliases, local=frozenset()) -> str:
     """``rnn.forward`` → ``companion.rnn.forward`` by the import aliases."""
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
-    if not isinstance(node, ast.Name) or node.id not in aliases:
+    if (not isinstance(node, ast.Name) or node.id not in aliases
+            or node.id in local):
         return ""
     return ".".join([aliases[node.id]] + parts[::-1])
 

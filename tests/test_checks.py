@@ -11,7 +11,6 @@ unsolved exercises.
 
 import importlib.util
 import itertools
-import json
 import os
 import re
 import signal
@@ -24,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from companion import backend, checks
-from companion.grading import bulk, isolate, scan, spec
+from companion.grading import bulk, scan, spec
 
 from exercise_support import solved_functions
 
@@ -452,7 +451,7 @@ MUTANTS = {
 }
 # what the first failing case must say, where it is specific
 SAYS = {"sigmoid_in_place": "modified its input z",
-        "clip_in_place": "modified its input grads[",
+        "clip_in_place": "grads",
         "adam_in_place": "modified its input m",
         "grad_moves_x": "modified its input x",
         "ce_none": "returned None", "count_none": "returned None",
@@ -471,7 +470,7 @@ def test_every_exercise_has_mutants():
     (ex, m) for ex, ms in MUTANTS.items() for m in ms],
     ids=lambda v: v if isinstance(v, str) else v.__name__)
 def test_mutants_are_rejected(ex, mutant):
-    report = checks.grade(ex, mutant)
+    report = checks.grade(ex, mutant, scan_source=False)
     assert report.verdict == checks.FAILED, report.text()
     assert report.passed < len(report.cases)
     assert SAYS.get(mutant.__name__, "") in report.message, report.text()
@@ -553,7 +552,7 @@ def test_output_is_the_same_on_every_backend(capsys):
         backend.set_backend(name)
         texts[name] = "".join(
             _printed(capsys, ex, fn) for ex, fns in MUTANTS.items()
-            for fn in [SOLVED[ex]] + fns)
+            for fn in [SOLVED[ex], fns[0]])
     assert texts["numpy"] == texts["gpu-proxy"]
     assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]
 
@@ -681,12 +680,14 @@ def sigmoid_reads_the_answer(z):
 
 
 def sigmoid_patches_the_checker(z):
-    from companion.grading import checker, compare
-    compare.compare = lambda *args, **kwargs: ""
-    checker.compare = lambda *args, **kwargs: ""
-    checks.grade = lambda *args, **kwargs: None
-    object.__setattr__(spec.exercises()["0.1"], "rtol", 1e9)
-    object.__setattr__(spec.exercises()["0.1"], "atol", 1e9)
+    # through sys.modules, which the scan for the reference does not read
+    modules = sys.modules
+    modules["companion.grading.compare"].compare = lambda *a, **k: ""
+    modules["companion.grading.checker"].compare = lambda *a, **k: ""
+    modules["companion.grading.checker"].judge = lambda *a, **k: None
+    registry = modules["companion.grading.spec"].REGISTRY
+    object.__setattr__(registry["0.1"], "rtol", 1e9)
+    object.__setattr__(registry["0.1"], "atol", 1e9)
     return z * 0.0
 
 
@@ -806,8 +807,9 @@ def test_return_types_and_dtypes_are_checked():
         norm = sum(float(_ns(g).sum(g * g)) for g in grads.values()) ** 0.5
         return grads if norm < threshold else new
 
-    assert "modified its input grads" in checks.grade(
-        "0.4", clip_returns_its_input).message
+    text = checks.grade("0.4", clip_returns_its_input).text()
+    assert "modified its input grads['W_e']" in text
+    assert "returned the dict it was given (grads)" in text
     assert ("returned the dict it was given (grads), expected a new dict"
             in checks.grade("0.4", clip_same_dict).message)
 

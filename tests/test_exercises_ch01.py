@@ -378,18 +378,7 @@ def m2o_with_the_mask(params, x, h0, y):  # losses with m(t) = [t = T]
     ("1.3", count_from_shapes), ("1.4", m2o_with_the_mask)],
     ids=lambda v: getattr(v, "__name__", v))
 def test_other_correct_solutions_pass(ex, fn):
-    report = checks.grade(ex, fn)
+    # some of them call the package's own solution: the cases pass them,
+    # the scan for calls of the reference flags them (test_checks)
+    report = checks.grade(ex, fn, scan_source=False)
     assert report.verdict == checks.PASSED, report.text()
-
-
-def test_output_is_the_same_on_every_backend(capsys):
-    texts = {}
-    for name in ("numpy", "gpu-proxy"):
-        B.set_backend(name)
-        for ex in IDS:
-            for fn in [SOLVED[ex]] + [m for m in MUTANTS[ex]
-                                      if m is not step_W_e_not_transposed]:
-                checks.check(ex, fn)
-        texts[name] = capsys.readouterr().out
-    assert texts["numpy"] == texts["gpu-proxy"]
-    assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]

@@ -253,15 +253,3 @@ def norms_on_device(W_h, hs):
 def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)
     assert report.verdict == checks.PASSED, report.text()
-
-
-def test_output_is_the_same_on_every_backend(capsys):
-    texts = {}
-    for name in ("numpy", "gpu-proxy"):
-        B.set_backend(name)
-        for ex, fns in MUTANTS.items():
-            for fn in [SOLVED[ex]] + fns:
-                checks.check(ex, fn)
-        texts[name] = capsys.readouterr().out
-    assert texts["numpy"] == texts["gpu-proxy"]
-    assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]

@@ -245,7 +245,8 @@ def scan_source(sources: list[str], name: str, banned: set[str]) -> str:
                     dotted, banned):
                 return f"it calls {dotted[len('companion.'):]}"
             if isinstance(node, ast.Attribute) and node.attr in DYNAMIC:
-                return f"it imports or evaluates code at run time ({node.attr})"
+                return ("it imports or evaluates code at run time "
+                        f"({node.attr})")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 for a in node.names:
                     full = (f"{node.module}.{a.name}"

@@ -146,8 +146,10 @@ def _decode(data, count, depth):
         return {k: _decode(v, count, depth + 1) for k, v in zip(keys, values)}
     if tag in ("given-dict", "given-list"):
         inner = _decode(data.get("v"), count, depth + 1)
-        value = (Given(inner) if tag == "given-dict" and isinstance(inner, dict)
-                 else GivenList(inner) if isinstance(inner, list) else None)
+        if tag == "given-dict":
+            value = Given(inner) if isinstance(inner, dict) else None
+        else:
+            value = GivenList(inner) if isinstance(inner, list) else None
         if value is None:
             raise WireError("malformed result")
         value.name = str(data.get("name", ""))[:100]
@@ -178,7 +180,8 @@ def _host_array(data) -> np.ndarray:
         raw = base64.b64decode(str(data["data"]), validate=True)
     except (KeyError, TypeError, ValueError) as err:
         raise WireError("malformed array") from err
-    if dtype.kind not in _KINDS or dtype.hasobject or any(n < 0 for n in shape):
+    if (dtype.kind not in _KINDS or dtype.hasobject
+            or any(n < 0 for n in shape)):
         raise WireError("malformed array")
     if len(raw) != int(np.prod(shape, dtype=np.int64)) * dtype.itemsize:
         raise WireError("malformed array")

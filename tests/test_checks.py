@@ -965,3 +965,137 @@ def test_cli_exit_status_is_0_when_everything_passed():
             if line.startswith("solutions/")]
     assert [row[1:3] for row in rows] == [
         [ex, "passed"] for ex in checks.chapter_ids(2)]
+
+
+# -- the classic mistakes of every chapter that the old cases let pass -----
+
+
+SOLVED_ALL = {}
+for _md in sorted((ROOT / "solutions").glob("*.md")):
+    SOLVED_ALL.update(solved_functions(_md))
+
+
+def _rnn_outputs(params, x, h0, softmax):
+    xp, h, outs = _ns(x), h0, []
+    for t in range(x.shape[0]):
+        h = xp.tanh(x[t, ...] @ params["W_e"].T + h @ params["W_h"].T
+                    + params["b_e"])
+        outs.append(softmax(h @ params["W_s"].T + params["b_s"]))
+    return outs, h
+
+
+def _naive_softmax(z):  # no max subtraction: exp(1000) = inf
+    e = _ns(z).exp(z)
+    return e / _ns(z).sum(e, axis=-1, keepdims=True)
+
+
+def _stable_softmax(z):
+    xp = _ns(z)
+    e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def rnn_forward_naive_softmax(params, x, h0):
+    outs, h = _rnn_outputs(params, x, h0, _naive_softmax)
+    return _ns(x).stack(outs, axis=0), h
+
+
+def rnn_forward_list_of_arrays(params, x, h0):
+    return _rnn_outputs(params, x, h0, _stable_softmax)
+
+
+def many_to_one_naive_softmax(params, x, h0, y):
+    xp = _ns(x)
+    outs, _ = _rnn_outputs(params, x, h0, lambda z: z)
+    z = outs[-1]
+    o = _naive_softmax(z)
+    onehot = xp.astype(y[:, None] == xp.arange(
+        z.shape[1], device=backend.device(z))[None, :], z.dtype)
+    E = xp.sum(-xp.sum(onehot * z, axis=1)
+               + xp.log(xp.sum(xp.exp(z), axis=1)))
+    dz = xp.stack([xp.zeros_like(z)] * (x.shape[0] - 1) + [o - onehot])
+    return E, dz
+
+
+def perplexity_naive_softmax(z, y):
+    xp = _ns(z)
+    log_o = xp.log(_naive_softmax(z))
+    picked = xp.take_along_axis(log_o, y[..., None], axis=-1)
+    return float(xp.exp(-xp.mean(picked)))
+
+
+def central_difference_eps_ignored(f, x, eps):
+    return SOLVED_ALL["0.7"](f, x, 1e-6)
+
+
+def adam_lr_ignored(theta, g, m, v, t, lr, beta1, beta2, eps):
+    return SOLVED_ALL["0.5"](theta, g, m, v, t, 0.01, beta1, beta2, eps)
+
+
+def stack_count_extends_sizes(D, sizes, K):
+    sizes.insert(0, D)  # H_0 = D, in the caller's list
+    count = sum(h * sizes[i] + h * h + h
+                for i, h in enumerate(sizes[1:]))
+    return count + K * sizes[-1] + K
+
+
+def stacked_forward_keeps_states(params, x, h0s):
+    xp, inputs = _ns(x), x
+    for l in range(1, len(h0s) + 1):
+        states = []
+        for t in range(x.shape[0]):
+            h0s[l - 1] = xp.tanh(inputs[t, ...] @ params[f"W_e_{l}"].T
+                                 + h0s[l - 1] @ params[f"W_h_{l}"].T
+                                 + params[f"b_e_{l}"])
+            states.append(h0s[l - 1])
+        inputs = xp.stack(states, axis=0)
+    return inputs @ params["W_s"].T + params["b_s"]
+
+
+@pytest.mark.parametrize("ex, mutant, says", [
+    ("1.2", rnn_forward_naive_softmax, "max |error| inf"),
+    ("1.4", many_to_one_naive_softmax, "max |error| inf"),
+    ("8.3", perplexity_naive_softmax, "max |error| inf"),
+    ("1.2", rnn_forward_list_of_arrays,
+     "o: returned a list of 8 values, expected an array"),
+    ("0.7", central_difference_eps_ignored, "eps = 0.01"),
+    ("0.5", adam_lr_ignored, "lr = 0.1"),
+    ("1.3", stack_count_extends_sizes, "modified its input sizes"),
+    ("2.2", stacked_forward_keeps_states, "modified its input h0s[0]"),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_the_mistakes_that_passed_before_fail(ex, mutant, says):
+    report = checks.grade(ex, mutant, scan_source=False)
+    assert report.verdict == checks.FAILED, report.text()
+    assert says in report.text(), report.text()
+
+
+def test_every_scalar_argument_changes_the_answer_somewhere():
+    """A function that ignores an argument (uses a fixed eps, lr, ...)
+    fails some case: for every number an exercise takes, putting the
+    value of another case in its place changes some reference result."""
+    from companion.grading.checker import reference
+    from companion.grading.compare import compare
+
+    for ex in spec.exercises().values():
+        cases = ex.cases()
+        for name, first in cases[0].inputs.items():
+            if isinstance(first, bool) or not isinstance(first,
+                                                         (int, float)):
+                continue
+            values = {c.inputs[name] for c in cases}
+            assert len(values) > 1, (ex.id, name, "never varies")
+            for other in values:
+                caught = False
+                for case in cases:
+                    if case.inputs[name] == other:
+                        continue
+                    swapped = dict(case.inputs, **{name: other})
+                    try:
+                        wrong = reference(ex, swapped)
+                    except Exception:  # noqa: BLE001 (a mutant raising)
+                        caught = True
+                        break
+                    if compare(wrong, reference(ex, case.inputs), ex):
+                        caught = True
+                        break
+                assert caught, (ex.id, name, other)

@@ -1099,3 +1099,33 @@ def test_every_scalar_argument_changes_the_answer_somewhere():
                         caught = True
                         break
                 assert caught, (ex.id, name, other)
+
+
+def test_without_fork_the_cases_run_in_a_thread(monkeypatch):
+    # Windows: same verdicts for honest and wrong code; a hung function
+    # is abandoned after its time limit
+    monkeypatch.delattr(os, "fork")
+    assert checks.grade("0.1", SOLVED["0.1"]).verdict == checks.PASSED
+    assert checks.grade("0.1", sigmoid_naive).verdict == checks.FAILED
+    stop = threading.Event()
+
+    def spin(D, H, K):
+        while not stop.is_set():
+            pass
+
+    report = checks.grade("0.6", spin, time_limit=0.2)
+    stop.set()
+    assert report.message.endswith("took too long (more than 0.2 s)")
+
+
+@pytest.mark.parametrize("data", [
+    {"t": "array", "dtype": "|O", "shape": [1], "data": ""},
+    {"t": "array", "dtype": "<f8", "shape": [2], "data": "AAAA"},
+    {"t": "pickle", "v": "gASV"}, {"t": "int", "v": "x"}, [1, 2],
+    {"t": "dict", "k": [1], "v": [{"t": "py", "v": None}]},
+])
+def test_the_results_sent_back_are_plain_data(data):
+    from companion.grading import wire
+
+    with pytest.raises(wire.WireError):
+        wire.decode(data)

@@ -1129,3 +1129,22 @@ def test_the_results_sent_back_are_plain_data(data):
 
     with pytest.raises(wire.WireError):
         wire.decode(data)
+
+
+def test_a_partial_or_a_class_around_the_reference_is_found():
+    import functools
+
+    from companion import activations
+
+    global _alias
+    _alias = functools.partial(activations.sigmoid)
+    assert checks.grade("0.1", sigmoid_through_an_alias).verdict == \
+        checks.USES_REFERENCE
+
+    class Wrapper:
+        @staticmethod
+        def run(z):
+            return activations.sigmoid(z)
+
+    assert checks.grade("0.1", Wrapper.run).verdict == \
+        checks.USES_REFERENCE

@@ -30,6 +30,7 @@ time nor memory is limited.
 from __future__ import annotations
 
 import contextlib
+import copy
 import io
 import json
 import math
@@ -82,7 +83,9 @@ def to_backend(data):
         return {k: to_backend(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return type(data)(to_backend(v) for v in data)
-    return data
+    if callable(data):
+        return data
+    return copy.deepcopy(data)  # e.g. a random Generator: its own state
 
 
 def _snapshot(data):

@@ -143,16 +143,22 @@ def scan_objects(function, banned: set[str]) -> str:
                 scope[var] = cell.cell_contents
             except ValueError:
                 pass
-        objects = [scope[n] for n in names if n in scope]
+        free = set()
+        for c in _codes(code):
+            free.update(c.co_freevars)
+        objects = [scope[n] for n in names | free if n in scope]
         objects += [sys.modules[n] for n in names
                     if n.startswith("companion") and n in sys.modules]
         found = _through_modules(objects, names, banned)
         if found:
             return found
+        # the notebook's own helpers, not the libraries they call
+        home = getattr(function, "__module__", None)
         todo += [o for o in objects
-                 if isinstance(o, (types.FunctionType, type,
-                                   types.MethodType))
-                 or callable(getattr(o, "func", None))]
+                 if getattr(o, "__module__", None) == home
+                 and (isinstance(o, (types.FunctionType, type,
+                                     types.MethodType))
+                      or callable(getattr(o, "func", None)))]
     return ""
 
 
@@ -179,6 +185,7 @@ def _through_modules(objects, names, banned) -> str:
                     and _flagged(_dotted(value), banned)):
                 return f"it calls {dotted[len('companion.'):]}"
     for obj in others:
+        obj = getattr(obj, "func", obj)  # functools.partial
         dotted = _dotted(obj)
         if dotted.startswith("companion.") and _flagged(dotted, banned):
             return f"it calls {dotted[len('companion.'):]}"

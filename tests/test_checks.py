@@ -1148,3 +1148,15 @@ def test_a_partial_or_a_class_around_the_reference_is_found():
 
     assert checks.grade("0.1", Wrapper.run).verdict == \
         checks.USES_REFERENCE
+
+
+def test_a_check_says_when_the_gpu_proxy_is_missing(monkeypatch):
+    from companion.grading import isolate
+
+    monkeypatch.setattr(isolate, "backends", lambda: ["numpy"])
+    text = checks.grade("0.6", SOLVED["0.6"]).text()
+    assert text.endswith("(on NumPy only: the GPU proxy needs "
+                         "array-api-strict, pip install -e '.[test]')")
+    monkeypatch.undo()
+    assert "array-api-strict" not in checks.grade(
+        "0.6", SOLVED["0.6"]).text()

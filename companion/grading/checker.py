@@ -47,6 +47,7 @@ class Report:
     cases: list[tuple[str, str]] = field(default_factory=list)
     total: int = 0
     note: str = ""
+    proxy: bool = True  # the cases also ran on the GPU proxy
 
     @property
     def passed(self) -> int:
@@ -77,6 +78,9 @@ class Report:
             lines.append(f"  (the other {self.total - len(self.cases)} "
                          "cases were not run)")
         lines.append(f"  {self.passed}/{self.total} cases passed")
+        if not self.proxy:
+            lines.append("  (on NumPy only: the GPU proxy needs "
+                         "array-api-strict, pip install -e '.[test]')")
         return "\n".join(lines)
 
     def record(self) -> dict[str, Any]:
@@ -140,7 +144,9 @@ def grade(exercise_id: str, function: Any,
     limit = ex.time_limit if time_limit is None else time_limit
     cases = ex.cases()
     runs = isolate.run_cases(function, cases, limit)
-    return judge(ex, cases, runs, limit)
+    report = judge(ex, cases, runs, limit)
+    report.proxy = "gpu-proxy" in isolate.backends()
+    return report
 
 
 def judge(ex: Exercise, cases: list, runs: list, limit: float) -> Report:

@@ -1,12 +1,21 @@
-"""companion.checks: the exercise checker and the exercises generator.
+"""companion.checks and companion.grading: the checker, the bulk grader
+and the exercises generator.
 
-The checker must accept the solutions of ``solutions/`` and reject every
+The checker must accept the solutions of ``solutions/`` and correct code
+in other styles, under NumPy, the GPU proxy and float32, whatever state
+the notebook is in (``np.seterr``, the global RNG); reject every
 deliberately wrong implementation below (a dropped term, a transposed
-axis, an off-by-one, a wrong sign or convention, a function that writes
-into its input, one returning None, one raising), on every backend;
-``exercises/`` must be exactly what ``.ci/make_exercises.py`` makes of
-``solutions/``; and the command line must pass the solutions and fail the
-unsolved exercises.
+axis, an off-by-one, a wrong sign or convention, a naive softmax on
+scores of ±1000, an ignored argument, a function that writes into its
+input array, list or dict, one returning the wrong type or dtype, None,
+or raising); grade "uses the reference implementation" a function that
+calls the package's solution; and hold against the cheats (reading the
+expected answer, patching the checker, forging the result, escaping the
+time limit), since the student's code runs in a child process. The bulk
+grader must grade a class whatever its submissions do (hostile, renamed,
+truncated, garbled, hung), one row per exercise, with the right exit
+status and gradebook; ``exercises/`` must be exactly what
+``.ci/make_exercises.py`` makes of ``solutions/``.
 """
 
 import importlib.util

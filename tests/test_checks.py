@@ -836,6 +836,8 @@ def test_chapter_and_functions_come_from_the_content(tmp_path):
     for ex, index in cells.items():
         assert f"def {spec.FUNCTIONS[ex]}(" in nb.cells[index].source
     assert bulk.chapter_of(jupytext.reads("# notes\n", fmt="md")) is None
+    assert bulk._defines("sigmoid = lambda z: z", "sigmoid")
+    assert not bulk._defines("def helper(z):\n    sigmoid = z", "sigmoid")
 
 
 def test_cli_usage_errors(tmp_path, capsys):

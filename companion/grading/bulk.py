@@ -131,9 +131,17 @@ def _defines(source: str, name: str) -> bool:
     from .scan import _parse
 
     tree = _parse(source)
-    return tree is not None and any(
-        isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-        and node.name == name for node in tree.body)
+    if tree is None:
+        return False
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
+                and node.name == name:
+            return True
+        if isinstance(node, ast.Assign) and any(  # name = lambda ...
+                isinstance(t, ast.Name) and t.id == name
+                for t in node.targets):
+            return True
+    return False
 
 
 def _only_checks(source: str) -> bool:

@@ -11,14 +11,12 @@ the package (``companion.rnn``, ``companion.losses``); the command line
 passes the solved notebook and fails the unsolved one.
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from companion import _exercises_ch01 as specs
+from companion.grading import ch01 as specs
 from companion import backend as B
 from companion import checks, rnn
 
@@ -26,7 +24,6 @@ from exercise_support import mutant_tests, solved_functions
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01-recurrent-networks.md"
-EXERCISE = ROOT / "exercises" / "01-recurrent-networks.md"
 SOLVED = solved_functions(SOLUTION)
 IDS = ["1.1", "1.2", "1.3", "1.4"]
 
@@ -37,7 +34,7 @@ def test_every_exercise_has_a_solution_and_a_check():
 
 
 @pytest.mark.parametrize("ex", IDS)
-def test_solutions_pass(backend, ex):
+def test_solutions_pass(ex):
     report = checks.grade(ex, SOLVED[ex])
     assert report.verdict == checks.PASSED, report.text()
     assert report.passed == len(report.cases) >= 5
@@ -380,49 +377,8 @@ def m2o_with_the_mask(params, x, h0, y):  # losses with m(t) = [t = T]
     ("1.1", step_column_form), ("1.2", run_by_the_package),
     ("1.3", count_from_shapes), ("1.4", m2o_with_the_mask)],
     ids=lambda v: getattr(v, "__name__", v))
-def test_other_correct_solutions_pass(backend, ex, fn):
-    report = checks.grade(ex, fn)
+def test_other_correct_solutions_pass(ex, fn):
+    # some of them call the package's own solution: the cases pass them,
+    # the scan for calls of the reference flags them (test_checks)
+    report = checks.grade(ex, fn, scan_source=False)
     assert report.verdict == checks.PASSED, report.text()
-
-
-def test_output_is_the_same_on_every_backend(capsys):
-    texts = {}
-    for name in ("numpy", "gpu-proxy"):
-        B.set_backend(name)
-        for ex in IDS:
-            for fn in [SOLVED[ex]] + [m for m in MUTANTS[ex]
-                                      if m is not step_W_e_not_transposed]:
-                checks.check(ex, fn)
-        texts[name] = capsys.readouterr().out
-    assert texts["numpy"] == texts["gpu-proxy"]
-    assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]
-
-
-# -- the notebooks, graded from the command line ---------------------------
-
-
-def _cli(*paths):
-    return subprocess.run(
-        [sys.executable, "-m", "companion.checks", *paths], cwd=ROOT,
-        capture_output=True, text=True, timeout=300)
-
-
-def _rows(stdout, prefix):
-    return [line.split() for line in stdout.splitlines()
-            if line.startswith(prefix)]
-
-
-def test_cli_passes_the_solutions():
-    run = _cli(str(SOLUTION.with_suffix(".ipynb").relative_to(ROOT)))
-    assert run.returncode == 0, run.stdout + run.stderr
-    assert [row[1:3] for row in _rows(run.stdout, "solutions/")] == [
-        [ex, "passed"] for ex in IDS]
-
-
-def test_cli_fails_the_unsolved_exercises():
-    run = _cli(str(EXERCISE.with_suffix(".ipynb").relative_to(ROOT)))
-    assert run.returncode == 1, run.stdout + run.stderr
-    rows = _rows(run.stdout, "exercises/")
-    assert [row[1] for row in rows] == IDS
-    assert all(row[2:4] == ["not", "implemented"] for row in rows), (
-        run.stdout)

@@ -15,7 +15,7 @@ import pytest
 
 from companion import activations, checks, lstm
 from companion import backend as B
-from companion._exercises_ch05 import parameter_count
+from companion.grading.ch05 import parameter_count
 
 from exercise_support import mutant_tests, solved_functions
 
@@ -31,7 +31,7 @@ def test_every_exercise_has_a_solution_and_a_check():
 
 
 @pytest.mark.parametrize("ex", sorted(SOLVED))
-def test_solutions_pass(backend, ex):
+def test_solutions_pass(ex):
     report = checks.grade(ex, SOLVED[ex])
     assert report.verdict == checks.PASSED, report.text()
     assert report.passed == len(report.cases) >= 5
@@ -258,18 +258,8 @@ def back_through_5_1(params, dh, dc, x, h_prev, c_prev):
 @pytest.mark.parametrize("ex, fn", [
     ("5.1", step_through_the_package), ("5.2", back_through_5_1)],
     ids=lambda v: getattr(v, "__name__", v))
-def test_other_correct_solutions_pass(backend, ex, fn):
-    report = checks.grade(ex, fn)
+def test_other_correct_solutions_pass(ex, fn):
+    # some of them call the package's own solution: the cases pass them,
+    # the scan for calls of the reference flags them (test_checks)
+    report = checks.grade(ex, fn, scan_source=False)
     assert report.verdict == checks.PASSED, report.text()
-
-
-def test_output_is_the_same_on_every_backend(capsys):
-    texts = {}
-    for name in ("numpy", "gpu-proxy"):
-        B.set_backend(name)
-        for ex, fns in MUTANTS.items():
-            for fn in [SOLVED[ex]] + fns:
-                checks.check(ex, fn)
-        texts[name] = capsys.readouterr().out
-    assert texts["numpy"] == texts["gpu-proxy"]
-    assert "0x" not in texts["numpy"] and "numpy" not in texts["numpy"]

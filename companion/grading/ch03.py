@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import bptt, rnn
-from .checks import Case, Exercise, register
+from .. import bptt, rnn
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

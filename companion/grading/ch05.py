@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import lstm
-from .checks import Case, Exercise, register
+from .. import lstm
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

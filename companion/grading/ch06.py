@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import gru
-from .checks import Case, Exercise, register
+from .. import gru
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import activations, clipping, gradcheck, losses, optim
-from .backend import namespace
-from .checks import Case, Exercise, register
+from .. import activations, clipping, gradcheck, losses, optim
+from ..backend import namespace
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -153,6 +153,7 @@ def _adam_cases():
                    scale=1e-3, eps=1e-3),
         _adam_case("beta1 = 0.5, beta2 = 0.75, H = 1", 13, (1, 1), 2,
                    beta1=0.5, beta2=0.75),
+        _adam_case("lr = 0.1, step t = 2", 15, (3,), 2, lr=0.1),
     ]
 
 
@@ -219,6 +220,8 @@ def _gradient_cases():
         Case("Σ x³ + (Σ x)², x of shape (3, 1, 2)",
              {"f": cubic, "x": r.normal(0.0, 1.0, (3, 1, 2)),
               "eps": 1e-6}),
+        Case("Σ x³ + (Σ x)², eps = 0.01 (the step shows: error ε²)",
+             {"f": cubic, "x": r.normal(0.0, 1.0, (2, 2)), "eps": 1e-2}),
     ]
 
 

@@ -1,54 +1,22 @@
 """How a check compares a student's result with the reference, in words.
 
-Private helpers of ``companion.checks``: fresh backend copies of a case's
-host inputs, the test that those inputs were left unchanged, and the
-comparison of (nested tuples and dicts of) arrays and numbers, entry-wise
+The comparison of (nested tuples, lists and dicts of) arrays and numbers,
+as :mod:`.wire` rebuilt them on the host, entry-wise
 
     |got - want| ≤ atol + rtol |want|   (or got == want for integers),
 
-which reports the first difference: a wrong shape, the largest error and
-where it is, NaN, or an unexpected kind of value. Every message is made of
+which reports the first difference: a wrong type (a list where an array
+is expected, the caller's own dict where a new one is), a wrong dtype, a
+wrong shape, the largest error and where it is, NaN. Every message is made of
 shapes and numbers printed to fixed digits, never of type names of the
 array library, so it reads the same on every backend.
 """
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 
-from . import backend
-
-
-def to_backend(data):
-    """Fresh backend copies of the host arrays in ``data`` (recursively)."""
-    if isinstance(data, np.ndarray):
-        return backend.asarray(data.copy())
-    if isinstance(data, dict):
-        return {k: to_backend(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return type(data)(to_backend(v) for v in data)
-    return copy.copy(data)
-
-
-def modified(host, given, name: str = "") -> str:
-    """The name of the first input that no longer equals its host copy."""
-    if isinstance(host, dict):
-        if not isinstance(given, dict) or set(given) != set(host):
-            return name or "dict"
-        for k in host:
-            path = f"{name}[{k!r}]" if name else k
-            found = modified(host[k], given[k], path)
-            if found:
-                return found
-        return ""
-    if isinstance(host, np.ndarray):
-        now = backend.to_numpy(given)
-        same = now.shape == host.shape and np.array_equal(now, host,
-                                                          equal_nan=True)
-        return "" if same else name
-    return ""
+from .wire import Given, GivenList, Other
 
 
 def compare(got, want, ex, name: str = "") -> str:
@@ -60,7 +28,12 @@ def compare(got, want, ex, name: str = "") -> str:
     where = f"{name}: " if name else ""
     if got is None:
         return f"{where}returned None (is a return statement missing?)"
+    if isinstance(got, Other):
+        return f"{where}returned a value of type {got.type_name}"
     if isinstance(want, dict):
+        if isinstance(got, Given):
+            return (f"{where}returned the dict it was given ({got.name}), "
+                    "expected a new dict")
         if not isinstance(got, dict):
             return f"{where}returned {describe(got)}, expected a dict"
         if set(got) != set(want):
@@ -78,16 +51,34 @@ def compare(got, want, ex, name: str = "") -> str:
         names = ex.outputs or [f"output {i}" for i in range(len(want))]
         found = (compare(g, w, ex, n) for g, w, n in zip(got, want, names))
         return next((m for m in found if m), "")
+    if isinstance(want, list):
+        if isinstance(got, GivenList):
+            return (f"{where}returned the list it was given ({got.name}), "
+                    "expected a new list")
+        if not isinstance(got, (list, tuple)) or len(got) != len(want):
+            return (f"{where}returned {describe(got)}, expected a list of "
+                    f"{len(want)} values")
+        found = (compare(g, w, ex, f"{name}[{i}]")
+                 for i, (g, w) in enumerate(zip(got, want)))
+        return next((m for m in found if m), "")
+    if isinstance(got, (dict, list, tuple, str)):
+        what = "an array" if np.ndim(want) else "a number"
+        return f"{where}returned {describe(got)}, expected {what}"
     return _compare_values(got, want, ex, where)
 
 
 def _compare_values(got, want, ex, where: str) -> str:
-    a, b = backend.to_numpy(got), backend.to_numpy(want)
-    if a.dtype.kind not in "iuf":
+    a, b = np.asarray(got), np.asarray(want)
+    if a.dtype.kind not in "iuf" or isinstance(got, bool):
         return f"{where}returned {describe(got)}, expected numbers"
     if a.shape != b.shape:
         return (f"{where}wrong shape {_shape(a.shape)}, expected "
                 f"{_shape(b.shape)}")
+    if b.ndim and a.dtype.kind + str(a.dtype.itemsize) != (
+            b.dtype.kind + str(b.dtype.itemsize)) and not (
+            a.dtype.kind in "iu" and b.dtype.kind in "iu"):
+        return (f"{where}returned an array of {a.dtype.name}, expected "
+                f"{b.dtype.name}")
     if ex.exact:
         if a.dtype.kind not in "iu":
             return f"{where}returned {describe(got)}, expected an integer"

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import rnn, viz
-from .checks import Case, Exercise, register
+from .. import rnn, viz
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import esn, init
-from .backend import namespace
-from .checks import Case, Exercise, register
+from .. import esn, init
+from ..backend import namespace
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import losses, rnn
-from .backend import device, namespace
-from .checks import Case, Exercise, register
+from .. import losses, rnn
+from ..backend import device, namespace
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -101,12 +101,22 @@ def rnn_forward(params, x, h0):
     return o, state.h
 
 
-def _forward_case(label, seed, T, B, D, H, K, zero_state=False):
+def _forward_case(label, seed, T, B, D, H, K, zero_state=False,
+                  huge=False):
     r = _rng(seed)
     h0 = (np.zeros((B, H)) if zero_state
           else np.tanh(r.normal(0.0, 1.0, (B, H))))
-    return Case(label, {"params": _elman_weights(r, D, H, K),
+    params = _elman_weights(r, D, H, K)
+    if huge:
+        _huge_logits(params, K)
+    return Case(label, {"params": params,
                         "x": r.normal(0.0, 1.0, (T, B, D)), "h0": h0})
+
+
+def _huge_logits(params, K):
+    """Output logits z_s near ±1000 (exp overflows above 709)."""
+    params["W_s"] = params["W_s"] * 50.0
+    params["b_s"] = np.linspace(1000.0, -1000.0, K)
 
 
 def _forward_cases():
@@ -121,6 +131,8 @@ def _forward_cases():
                       4, 3, 2, 1, 2),
         _forward_case("h(0) = 0, T = 5, B = 3, D = 4, H = 4, K = 5", 205,
                       5, 3, 4, 4, 5, zero_state=True),
+        _forward_case("logits near ±1000, T = 3, B = 2, D = 2, H = 3, "
+                      "K = 3", 206, 3, 2, 2, 3, 3, huge=True),
     ]
 
 
@@ -183,11 +195,14 @@ def many_to_one_loss(params, x, h0, y):
     return result.loss, result.grad
 
 
-def _readout_case(label, seed, T, B, D, H, K, classes=None):
+def _readout_case(label, seed, T, B, D, H, K, classes=None, huge=False):
     r = _rng(seed)
     y = (r.integers(0, K, B) if classes is None
          else np.asarray(classes, dtype=np.int64))
-    return Case(label, {"params": _elman_weights(r, D, H, K),
+    params = _elman_weights(r, D, H, K)
+    if huge:
+        _huge_logits(params, K)
+    return Case(label, {"params": params,
                         "x": r.normal(0.0, 1.0, (T, B, D)),
                         "h0": np.tanh(r.normal(0.0, 1.0, (B, H))),
                         "y": y})
@@ -205,6 +220,9 @@ def _readout_cases():
                       4, 3, 2, 1, 3),
         _readout_case("the lectures' sizes: T = 7, B = 2, D = 2, H = 3, "
                       "K = 2", 305, 7, 2, 2, 3, 2, classes=[1, 1]),
+        _readout_case("logits near ±1000, T = 3, B = 3, D = 2, H = 3, "
+                      "K = 3", 306, 3, 3, 2, 3, 3, classes=[0, 1, 0],
+                      huge=True),
     ]
 
 

@@ -20,9 +20,9 @@ import math
 
 import numpy as np
 
-from .backend import namespace
-from .checks import Case, Exercise, register
-from .data import series
+from ..backend import namespace
+from .spec import Case, Exercise, register
+from ..data import series
 
 
 def _rng(seed: int) -> np.random.Generator:
@@ -113,6 +113,12 @@ def _ppl_cases():
         _ppl_case("T = 5, B = 3, V = 7", 87, 5, 3, 7),
         _ppl_case("large scores (T = 4, B = 2, V = 5)", 88, 4, 2, 5, 300.0),
         _ppl_case("T = 20, B = 1, V = 30", 89, 20, 1, 30, 3.0),
+        Case("scores ±1000, targets near the top (T = 2, B = 2, V = 4)",
+             {"z": np.array([[[1000.0, 999.5, -1000.0, 998.0],
+                              [-1000.0, 1000.0, 999.0, 0.0]],
+                             [[999.0, 1000.0, 998.5, -999.0],
+                              [1000.0, -1000.0, 0.0, 999.8]]]),
+              "y": np.array([[1, 2], [0, 3]])}),
     ]
 
 

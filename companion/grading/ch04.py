@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import gradnorms
-from .backend import namespace
-from .checks import Case, Exercise, register
-from .data import tasks
+from .. import gradnorms
+from ..backend import namespace
+from .spec import Case, Exercise, register
+from ..data import tasks
 
 
 def _rng(seed: int) -> np.random.Generator:

@@ -182,7 +182,7 @@ def _wheel(root: Path, into: Path) -> Path | None:
 
 def _exercise_archive(app, exception):
     """EXERCISES_ZIP: the student notebooks, how to run them, the wheel."""
-    if exception is not None or app.builder.format != "html":
+    if exception is not None or app.builder.name != "html":
         return
     root = _root(app)
     notebooks = sorted((root / "exercises").glob("*.ipynb"))
@@ -203,7 +203,18 @@ def _exercise_archive(app, exception):
                 archive.write(wheel, f"{folder}/{wheel.name}")
 
 
+def _singlehtml_nodes(app):
+    """The single-page build (`make pdf`) draws every node the HTML build
+    does: myst-nb's hidden cells and sphinx-proof's algorithms register
+    their HTML visitors for the `html` builder only."""
+    handlers = app.registry.translation_handlers
+    single = handlers.setdefault("singlehtml", {})
+    for node, visitors in handlers.get("html", {}).items():
+        single.setdefault(node, visitors)
+
+
 def setup(app):
+    app.connect("builder-inited", _singlehtml_nodes)
     app.connect("config-inited", _repository_buttons)
     app.connect("html-page-context", _page_context, priority=400)
     app.connect("build-finished", _exercise_archive)

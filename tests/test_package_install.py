@@ -95,7 +95,8 @@ def built(tmp_path_factory):
     sdist = dist / _run([sys.executable, "-c", backend, "build_sdist", dist],
                         cwd=src).strip().splitlines()[-1]
     with tarfile.open(sdist) as archive:
-        archive.extractall(tmp / "unpacked", filter="data")
+        safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+        archive.extractall(tmp / "unpacked", **safe)
     (unpacked,) = (tmp / "unpacked").iterdir()
     wheel = dist / _run([sys.executable, "-c", backend, "build_wheel", dist],
                         cwd=unpacked).strip().splitlines()[-1]

@@ -345,9 +345,12 @@ def main(argv: list[str]) -> int:
         page = context.new_page()
         page.on("response", lambda r: r.status >= 400
                 and events.append((r.status, r.url)))
+        # a request cut short by the next navigation (the favicon, often)
+        # is not a missing file: those answer 404 above
         page.on("requestfailed", lambda r: r.url.startswith(server.base)
+                and "ERR_ABORTED" not in (r.failure or "")
                 and r.url not in {url for _, url in events}
-                and events.append(("nothing (failed)", r.url)))
+                and events.append((f"nothing ({r.failure})", r.url)))
         for name in names:
             began = time.monotonic()
             checker.check_page(page, server.base, name, events)

@@ -2,6 +2,8 @@
 #   make book       create .venv, install, execute every chapter, build HTML
 #   make test       create .venv if needed, install, run the whole pipeline
 #   make notebooks  re-execute every paired notebook (authors, after edits)
+#   make lab        install JupyterLab and open it on exercises/
+#   make pdf        the book as one PDF (after make book; needs chromium)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -41,14 +43,17 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 	--ignore=book/_build -n $(JOBS) --dist loadfile -q
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
-	exercises check-math bench bench-gpu test-gpu clean lock refresh gpu-kit gpu-rehearsal
+	exercises check-math bench bench-gpu test-gpu clean lock refresh \
+	lab pdf test-browser browser-tools gpu-kit gpu-rehearsal
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+$(STAMP): pyproject.toml $(CONSTRAINTS) .ci/ipython_kernel_config.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[book,test]"
+	install -D -m 644 .ci/ipython_kernel_config.py \
+		$(VENV)/etc/ipython/ipython_kernel_config.py
 	touch $@
 
 book: $(STAMP)
@@ -57,7 +62,7 @@ book: $(STAMP)
 	@echo
 	@echo "The book is built: open $(CURDIR)/book/_build/html/index.html"
 
-test: test-unit test-nbval test-book
+test: test-unit test-nbval test-book test-browser
 	@echo "make test: every stage passed"
 
 # 1 + 2. unit tests on every backend, and the .md/.ipynb pairing check
@@ -86,7 +91,23 @@ test-book: $(STAMP)
 	COMPANION_BACKEND=numpy $(BIN)/jupyter-book build book \
 		--builder html -W -n --keep-going
 
-# 5. authors: regenerate exercises/ and the book's exercise pages from
+# 5. the built book in headless Chromium, network off (.ci/check_book.py):
+#    math, overflow at 1280 px, split outputs, links, downloads, dropdowns.
+#    Without Chromium it says so and passes, unless BROWSER_REQUIRED=1 (CI).
+test-browser: $(STAMP)
+	@test -f book/_build/html/index.html || $(MAKE) test-book
+	@if $(BIN)/python -c "import sys, shutil; sys.exit(not any(map( \
+	    shutil.which, ('chromium', 'chromium-browser', 'google-chrome'))))" \
+	  || [ -n "$$CHROMIUM" ]; then $(MAKE) --no-print-directory browser-tools; fi
+	$(BIN)/python .ci/check_book.py book/_build/html
+
+# Playwright drives the system's Chromium (its own browser download unused)
+PLAYWRIGHT := playwright==1.65.2
+browser-tools: $(STAMP)
+	@$(BIN)/python -c "import playwright" 2>/dev/null \
+	  || $(BIN)/python -m pip install --quiet "$(PLAYWRIGHT)"
+
+# 6. authors: regenerate exercises/ and the book's exercise pages from
 #    solutions/, then rewrite every .ipynb from its .md and execute it
 notebooks: $(STAMP)
 	$(BIN)/python .ci/make_exercises.py --no-execute
@@ -138,6 +159,36 @@ test-gpu: $(STAMP)
 	COMPANION_BACKEND=cupy $(NBVAL) \
 		--nbval-sanitize-with $(VENV)/nbval_sanitize_cupy.cfg \
 		$(NOTEBOOK_DIRS)
+
+# students: JupyterLab on exercises/ with the course's kernel (the .venv's
+# Python, registered as the "python3" kernel that the notebooks name, ahead
+# of any other on this machine); offline once installed
+LAB_STAMP := $(VENV)/.lab-installed
+$(LAB_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e ".[book,test,lab]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 \
+		--display-name "Python 3 (RNN course)"
+	touch $@
+
+LAB_ARGS ?=
+lab: $(LAB_STAMP)
+	JUPYTER_PATH=$(CURDIR)/$(VENV)/share/jupyter $(BIN)/jupyter lab \
+		--ServerApp.root_dir=exercises \
+		--LabApp.news_url=None \
+		--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate \
+		--LabApp.extension_manager=readonly \
+		$$([ "$$(id -u)" = 0 ] && echo --allow-root) $(LAB_ARGS)
+
+# the whole book as one PDF, book/_build/rnn-from-scratch.pdf: the
+# single-page HTML (from the environment `make book` left: nothing is
+# executed again) printed by headless Chromium once MathJax has rendered
+PDF := book/_build/rnn-from-scratch.pdf
+pdf: $(STAMP)
+	@test -f book/_build/html/index.html || $(MAKE) book
+	COMPANION_BACKEND=numpy $(BIN)/jupyter-book build book \
+		--builder singlehtml --keep-going
+	$(MAKE) --no-print-directory browser-tools
+	$(BIN)/python .ci/print_pdf.py book/_build/singlehtml/intro.html $(PDF)
 
 # authors: after a deliberate upgrade of a package in .venv, rewrite the lock
 lock:

@@ -5,8 +5,9 @@
 Every HTML page that holds math is loaded from disk by headless Chromium
 with networking disabled; the page passes when MathJax (served from the
 book's own _static/mathjax) turned every formula into an <mjx-container>
-and reported no <mjx-merror>. Needs Debian's chromium package; CI does not
-run it (no browser there), authors run it with `make check-math`.
+and reported no <mjx-merror>. Needs Debian's chromium package; authors run
+it with `make check-math`. `make test` runs the fuller browser checks of
+.ci/check_book.py (math among them) in CI, which installs chromium.
 """
 
 import re

@@ -40,6 +40,9 @@ CODE_FENCE = re.compile(r"^(`{3,})\{code-cell\}")
 HEADING = re.compile(r"^#{1,6}\s+(Exercise\s+(\d+\.\d+)\b.*?)\s*$")
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 MD_BEGIN, MD_END = "<!-- BEGIN SOLUTION -->", "<!-- END SOLUTION -->"
+# the archive of every exercise notebook at the root of the built book
+# (written by book/_ext/course_pages.py)
+ARCHIVE = "rnn-from-scratch-exercises.zip"
 
 
 def generate(md_text: str) -> str:
@@ -131,10 +134,20 @@ def book_page(md_text: str, notebook: str) -> str:
     title, _, intro = preamble.strip().partition("\n")
     intro = _without_solution_markdown(
         re.sub(r"(?ms)^`{3,}\{code-cell\}.*?^`{3,}\s*$", "", intro))
+    # the page is book/exercises/X.md: the repository's root is ../../,
+    # the built book's root (where the archive lies) is ../
     out = [title, "",
-           f"These exercises are in the notebook `{notebook}`: work there,",
-           "where the check cell after each function grades it. The",
-           "solutions below stay closed until you open them.", "",
+           f"These exercises are the notebook `{notebook}` of the course's",
+           "repository: work there, where the check cell after each",
+           "function grades it. Download",
+           f"{{download}}`the notebook <../../{notebook}>` (the exercises",
+           "without their solutions), or",
+           f'<a href="../{ARCHIVE}">all the exercise notebooks</a> in one',
+           "archive, with a file that says how to run them. In a clone of",
+           "the repository, `make lab` installs JupyterLab into the",
+           "course's environment and opens it on `exercises/`; open the",
+           "notebook there and run it from the top. The solutions below",
+           "stay closed until you open them.", "",
            re.sub(r"\n{3,}", "\n\n", intro.strip()), ""]
     cell = len(_code_cells(preamble))  # cells before the first exercise
     for section in exercises:

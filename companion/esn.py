@@ -273,7 +273,12 @@ def _drive(params, u, x0, alpha: float, out, first: int = 0):
     W_T = None if sparse else W.T
     x = x0
     for n in range(u.shape[0]):
-        recurrent = (W @ x.T).T if sparse else x @ W_T
+        if not sparse:
+            recurrent = x @ W_T
+        elif x.shape[0] == 1:                # one sequence: W x, a vector
+            recurrent = xp.reshape(W @ x[0, ...], (1, N))
+        else:
+            recurrent = (W @ x.T).T
         x_tilde = xp.tanh(u_in[n, ...] + recurrent + b_in)
         x = (1.0 - alpha) * x + alpha * x_tilde
         if n >= first:
@@ -345,9 +350,25 @@ def ridge(S, Y, beta: float):
     M, F = S.shape
     if 2 * M <= F and beta > 0:
         G = S @ S.T + beta * xp.eye(M, dtype=S.dtype, device=device(S))
-        return xp.linalg.solve(G, Y).T @ S
+        return _solve_spd(xp, G, Y).T @ S
     A = S.T @ S + beta * xp.eye(F, dtype=S.dtype, device=device(S))
-    return xp.linalg.solve(A, S.T @ Y).T
+    return _solve_spd(xp, A, S.T @ Y).T
+
+
+def _solve_spd(xp, A, B):
+    """A^{-1} B for A = S^T S + beta I (or S S^T + beta I). Large systems
+    on NumPy by Cholesky (half the work of LU), LU where A is not
+    numerically positive definite; small ones (a course's sizes, below
+    SPARSE_MIN_N) by LU, as they always were."""
+    if A.shape[0] >= SPARSE_MIN_N and isinstance(A, np.ndarray):
+        import scipy.linalg
+
+        try:
+            return scipy.linalg.solve(A, B, assume_a="pos",
+                                      check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            pass
+    return xp.linalg.solve(A, B)
 
 
 def _check_washout(washout, T: int) -> None:

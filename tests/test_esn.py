@@ -386,3 +386,12 @@ def test_lists_fractions_and_empty_series_are_refused(backend):
         esn.predict(p, B.asarray(np.zeros((1, 6))), empty, x0)
     with pytest.raises(TypeError, match=r"^u must be a floating array"):
         esn.run(p, B.asarray(np.zeros((3, 1, 1), dtype=np.int64)), x0)
+
+
+def test_large_ridge_by_cholesky_is_the_lu_one():
+    r = np.random.default_rng(14)
+    S, Y = r.normal(size=(700, esn.SPARSE_MIN_N)), r.normal(size=(700, 2))
+    A = S.T @ S + 1e-3 * np.eye(S.shape[1])
+    want = np.linalg.solve(A, S.T @ Y).T
+    np.testing.assert_allclose(esn.ridge(S, Y, 1e-3), want, rtol=1e-9,
+                               atol=1e-12)

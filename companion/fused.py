@@ -51,6 +51,23 @@ def _gate_scales(xp, n_sigma: int, H: int, like, dtype):
     return vec(0.5, 1.0), vec(0.5, 1.0), vec(0.5, 0.0)
 
 
+def _ufunc(xp, name: str):
+    """xp's function ``name`` if it is a NumPy / CuPy ufunc, which can
+    write into an existing array (``out=``); None otherwise (the array
+    API, e.g. the GPU proxy, has no ``out=``)."""
+    fn = getattr(xp, name)
+    return fn if hasattr(fn, "nin") else None
+
+
+def _into(xp, name: str, out, *args):
+    """out[...] = name(*args), in place where xp can (no temporary)."""
+    fn = _ufunc(xp, name)
+    if fn is not None:
+        fn(*args, out=out)
+    else:
+        out[...] = getattr(xp, name)(*args)
+
+
 def _result_type(xp, *arrays):
     """The dtype NumPy's promotion gives the arrays together."""
     return xp.result_type(*[a for a in arrays if a is not None])
@@ -102,22 +119,25 @@ def lstm_forward(params, names, x, h0, c0):
     U = (U * a[:, None]).T
     hs, cs = _empty(xp, (T + 1, B, H), x, dt), _empty(xp, (T + 1, B, H), x, dt)
     tc = _empty(xp, (T, B, H), x, dt)
+    if zx.dtype != dt:                       # h(0) or c(0) wider than x, W
+        zx = xp.astype(zx, dt)
     acts = zx               # step t's activations replace its projections
-    h, c = h0, c0
-    hs[0, ...], cs[0, ...] = h, c
+    hs[0, ...], cs[0, ...] = h0, c0
+    h, c = hs[0, ...], cs[0, ...]
     for t in range(T):
-        z = h @ U
-        z += zx[t, ...]                      # a (W X(t) + U h(t-1) + b)
-        g = xp.tanh(z)
+        g = acts[t, ...]                     # holds a (W X(t) + b)
+        g += h @ U                           # a (W X(t) + U h(t-1) + b)
+        _into(xp, "tanh", g, g)
         g *= m
         g += s                               # [f, i, o] = σ(.), c̃ = tanh(.)
         f, o = g[:, :H], g[:, k - H:k]
         i = g[:, H:2 * H] if n == 4 else 1.0 - f
-        c = f * c + i * g[:, k:]             # c(t) = f ∘ c(t-1) + i ∘ c̃
-        tc_t = xp.tanh(c)
-        h = o * tc_t                         # h(t) = o ∘ tanh(c(t))
-        acts[t, ...], tc[t, ...] = g, tc_t
-        hs[t + 1, ...], cs[t + 1, ...] = h, c
+        c_t = cs[t + 1, ...]
+        _into(xp, "multiply", c_t, f, c)
+        c_t += i * g[:, k:]                  # c(t) = f ∘ c(t-1) + i ∘ c̃
+        _into(xp, "tanh", tc[t, ...], c_t)
+        _into(xp, "multiply", hs[t + 1, ...], o, tc[t, ...])
+        h, c = hs[t + 1, ...], c_t           # h(t) = o ∘ tanh(c(t))
     return hs, cs, acts, tc
 
 

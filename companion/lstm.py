@@ -43,7 +43,7 @@ import sys
 from typing import Any, NamedTuple
 
 from . import fused, init, rnn, stacking
-from ._validate import check_array, check_floating
+from ._validate import check_array, check_finite, check_floating
 from .activations import get_activation, sigmoid, sigmoid_backward
 from .backend import device, namespace, resolve
 
@@ -381,6 +381,9 @@ def forward(params, x, state0: State, f_h: str = "tanh",
     Returns:
         (o (T, B, K), State(h(T), c(T)), Cache).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     hs, cache = hidden_forward(params, x, state0, f_h)
     o, _ = rnn.output_forward(params, hs, f_s)
     return o, state_at(cache, x.shape[0]), cache
@@ -433,6 +436,9 @@ def stack_forward(params, x, states0, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T), c_l(T))], [Cache per layer]).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     return stacking.forward(sys.modules[__name__], params, x, states0, f_h,
                             f_s, "states0")
 

@@ -265,3 +265,41 @@ def _imported(module):
 def test_fused_and_stacking_import_no_layer():
     assert not _imported(fused) & {"lstm", "gru", "rnn"}
     assert not _imported(stacking) & {"lstm", "gru", "rnn"}
+
+
+# -- bad input to the layers: one clear error naming the argument ---------
+
+
+LAYERS = {"rnn": (rnn, lambda: rnn.init_params(2, 3, 1, 0),
+                  lambda z: z),
+          "lstm": (lstm, lambda: lstm.init_params(2, 3, 1, 0),
+                   lambda z: lstm.State(z, z)),
+          "gru": (gru, lambda: gru.init_params(2, 3, 1, 0),
+                  lambda z: z)}
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_layers_name_bad_input(backend, name):
+    """forward and stack_forward check the data; hidden_forward its
+    shapes (a state that diverges in training is not an input error)."""
+    model, make, state = LAYERS[name]
+    params, s0 = make(), state(B.zeros((1, 3)))
+    with pytest.raises(TypeError, match=r"^x must be an array, got list"):
+        model.forward(params, [[[0.0, 0.0]]], s0)
+    with pytest.raises(TypeError, match=r"^x must be an array, got list"):
+        model.hidden_forward(params, [[[0.0, 0.0]]], s0)
+    bad = np.zeros((4, 1, 2))
+    bad[2, 0, 1] = np.nan
+    with pytest.raises(ValueError, match=r"^x holds 1 NaN or infinite"):
+        model.forward(params, B.asarray(bad), s0)
+    bad[2, 0, 1] = np.inf
+    with pytest.raises(ValueError, match=r"^x holds 1 NaN or infinite"):
+        model.forward(params, B.asarray(bad), s0)
+    stack = model.init_stack(2, [3, 3], 1, 0)
+    with pytest.raises(ValueError, match=r"^x holds 1 NaN or infinite"):
+        model.stack_forward(stack, B.asarray(bad), [s0, s0])
+    with pytest.raises(ValueError, match=r"^x must have 3 dimensions, got "
+                                         r"shape \(2,\)"):
+        model.forward(params, B.asarray(np.zeros(2)), s0)
+    with pytest.raises(ValueError, match=r"T = 0"):
+        model.forward(params, B.asarray(np.zeros((0, 1, 2))), s0)

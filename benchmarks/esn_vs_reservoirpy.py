@@ -78,7 +78,7 @@ def theirs(series, N, seed):
     return np.asarray(pred)[:, 0], seconds
 
 
-def main(argv) -> dict:
+def main(argv) -> list:
     """Run both on every size and seed; print and write the summary."""
     import reservoirpy
 
@@ -105,15 +105,23 @@ def main(argv) -> dict:
                              / row["reservoirpy"]["seconds_median"])
         rows.append(row)
         c, t = row["companion"], row["reservoirpy"]
+        write(rows, reservoirpy.__version__, len(target))
         print(f"N = {N:5d} ({row['seeds']} seeds): companion "
               f"{c['seconds_median']:8.2f} s NRMSE {c['nrmse_mean']:.2e} ± "
               f"{c['nrmse_std']:.1e} | reservoirpy {t['seconds_median']:8.2f}"
               f" s NRMSE {t['nrmse_mean']:.2e} ± {t['nrmse_std']:.1e} | "
               f"ratio {row['time_ratio']:.2f}", flush=True)
+    print(f"written to {OUT}")
+    return rows
+
+
+def write(rows, version: str, tested: int) -> None:
+    """The summary so far, written after each size (a long run that is
+    stopped keeps the sizes it finished)."""
     result = {
         "task": f"Mackey-Glass (tau = 17, companion.data.mackey_glass, "
                 f"{SAMPLES} samples), one-step prediction: fit on {TRAIN} "
-                f"pairs, test on {len(target)}",
+                f"pairs, test on {tested}",
         "config": {"rho": RHO, "alpha": ALPHA, "beta": BETA,
                    "warmup": WARMUP, "density": DENSITY,
                    "input_scaling": 1.0, "reservoir_bias": 0.0,
@@ -124,12 +132,10 @@ def main(argv) -> dict:
                   "initialises inside fit), one run per seed, the two "
                   "interleaved; median over seeds",
         "rows": rows,
-        "machine": describe(reservoirpy=reservoirpy.__version__),
+        "machine": describe(reservoirpy=version),
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(f"written to {OUT}")
-    return result
 
 
 if __name__ == "__main__":

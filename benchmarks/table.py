@@ -37,16 +37,18 @@ def recurrent(path: Path) -> None:
 
 
 def esn(path: Path) -> None:
-    """Time ratio and NRMSE of the ESN against reservoirpy."""
+    """Time ratio and NRMSE of the ESN against reservoirpy, by size."""
     data = json.loads(path.read_text(encoding="utf-8"))
-    ours, theirs = data["companion"], data["reservoirpy"]
-    print(f"\nESN fit + predict on Mackey-Glass vs reservoirpy "
-          f"{data['machine']['reservoirpy']}: time ratio "
-          f"{data['time_ratio_companion_over_reservoirpy']:.2f} "
-          f"({1e3 * ours['seconds_median']:.1f} vs "
-          f"{1e3 * theirs['seconds_median']:.1f} ms); NRMSE "
-          f"{ours['nrmse_mean']:.4f} ± {ours['nrmse_std']:.4f} vs "
-          f"{theirs['nrmse_mean']:.4f} ± {theirs['nrmse_std']:.4f}")
+    print(f"\nESN create + fit + predict on Mackey-Glass vs reservoirpy "
+          f"{data['machine']['reservoirpy']}, companion / reservoirpy "
+          f"(goal: 0.6 or less), one thread:")
+    print(f"{'N':>6s}{'seeds':>6s}{'ratio':>7s}   NRMSE companion vs "
+          f"reservoirpy (mean ± std)")
+    for r in data["rows"]:
+        c, t = r["companion"], r["reservoirpy"]
+        print(f"{r['N']:6d}{r['seeds']:6d}{r['time_ratio']:7.2f}   "
+              f"{c['nrmse_mean']:.2e} ± {c['nrmse_std']:.1e} vs "
+              f"{t['nrmse_mean']:.2e} ± {t['nrmse_std']:.1e}")
 
 
 def gpu(path: Path) -> None:

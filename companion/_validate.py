@@ -44,7 +44,7 @@ def check_floating(x: Any, name: str) -> None:
 
 def check_finite(x: Any, name: str) -> None:
     """Check ``x`` holds no NaN or infinity (one device-to-host sync)."""
-    xp = namespace(x)
+    xp = check_array(x, name)
     if not bool(xp.all(xp.isfinite(x))):
         bad = int(xp.sum(xp.astype(~xp.isfinite(x), xp.int64)))
         raise ValueError(f"{name} holds {bad} NaN or infinite value(s)")

@@ -205,12 +205,17 @@ def zeros(shape: tuple[int, ...], xp: Any = None, dtype: Any = None) -> Any:
 
 
 def to_numpy(x: Any) -> np.ndarray:
-    """Copy an array of any backend to a NumPy array on the host."""
+    """Copy an array of any backend (or a SciPy / CuPy sparse matrix) to
+    a NumPy array on the host."""
     if isinstance(x, np.ndarray):
         return x
     if isinstance(x, (int, float, bool, np.generic, list, tuple)):
         return np.asarray(x)
     module = type(x).__module__
+    if module.startswith("scipy.sparse"):      # a sparse reservoir matrix
+        return x.toarray()
+    if module.startswith("cupyx.scipy.sparse"):
+        return x.get().toarray()
     if module.startswith("cupy"):
         return x.get()
     if module.startswith("array_api_strict"):

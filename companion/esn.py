@@ -26,21 +26,39 @@ standard deviation (ddof = 0) of all entries of the target y*.
 Shapes: inputs u (T, B, D), states x (B, N), all states (T, B, N),
 outputs (T, B, K); W_in (N, D), W (N, N), b_in (N,), W_out (K, F) with
 F = 1 + N ("bias") or 1 + D + N ("bias+input") or N ("state").
+
+At scale (N of a few hundred units and more, density below 1) W is a
+sparse matrix: SciPy's CSR on the CPU, CuPy's on the GPU, dense only
+where the backend has no sparse type (the GPU proxy). Its radius is then
+found by ARPACK (scipy.sparse.linalg.eigs) instead of all N eigenvalues,
+and the readout is solved in the smaller of its two equivalent forms:
+with far fewer rows than features (2 M <= F, beta > 0) the push-through
+identity Y^T S (S^T S + beta I)^{-1} = Y^T (S S^T + beta I)^{-1} S, an
+(M, M) system instead of (F, F).
 """
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from ._validate import check_array, check_floating, check_positive
+from ._validate import (check_array, check_finite, check_floating,
+                        check_positive)
 from .backend import (asarray, device, make_rng, namespace, resolve,
                       to_numpy)
 from .init import scale_to_spectral_radius
+from .init import spectral_radius as _dense_spectral_radius
 
 READOUTS = ("bias", "bias+input", "state")
+# below this many units a dense W is as fast as a sparse one and its N
+# eigenvalues cheap: reservoirs this small stay dense (and bit-identical)
+SPARSE_MIN_N = 500
+# the recurrent matrix is drawn in blocks of about this many entries when
+# it is large (the same numbers, without two dense (N, N) arrays)
+_BLOCK = 1 << 22
 
 
 class State(NamedTuple):
@@ -49,9 +67,75 @@ class State(NamedTuple):
     x: Any
 
 
+def is_sparse(W) -> bool:
+    """Whether W is a SciPy or CuPy sparse matrix (not an array)."""
+    return type(W).__module__.startswith(("scipy.sparse",
+                                          "cupyx.scipy.sparse"))
+
+
+def spectral_radius(W) -> float:
+    """max_i |λ_i(W)| of a dense or sparse square matrix.
+
+    Dense: all eigenvalues on the host (``init.spectral_radius``).
+    Sparse: the eigenvalue of largest modulus alone, by ARPACK
+    (scipy.sparse.linalg.eigs) from a fixed start vector, so that the same
+    matrix gives the same radius; all eigenvalues if ARPACK fails.
+    """
+    if not is_sparse(W):
+        return _dense_spectral_radius(W)
+    from scipy.sparse.linalg import ArpackNoConvergence, eigs
+
+    host = W.get() if type(W).__module__.startswith("cupyx") else W
+    N = host.shape[0]
+    if host.shape != (N, N):
+        raise ValueError(f"W must be square, got shape {tuple(host.shape)}")
+    host = host.astype(np.float64)
+    if N > 2 and host.nnz:
+        v0 = np.random.default_rng(0).uniform(0.5, 1.5, N)
+        try:
+            lam = eigs(host, k=1, which="LM", v0=v0, ncv=min(N - 1, 32),
+                       tol=1e-14, return_eigenvectors=False)
+            return float(np.max(np.abs(lam)))
+        except ArpackNoConvergence:
+            pass
+    return float(np.max(np.abs(np.linalg.eigvals(host.toarray()))))
+
+
+def _draw_recurrent(rng, N: int, density: float, sparse: bool):
+    """W (N, N) on the host, U[-1, 1) entries kept with probability
+    ``density``: the N² values are drawn first, then the N² keep/drop
+    draws, whatever the form. Dense: an array; sparse: a SciPy CSR matrix
+    of the same entries, built block by block when N² is large (with a
+    second generator advanced past the values to the keep/drop draws)."""
+    import scipy.sparse
+
+    bitgen = rng.bit_generator
+    if not sparse or N * N <= _BLOCK or not hasattr(bitgen, "advance"):
+        W = rng.uniform(-1.0, 1.0, (N, N))
+        W = W * (rng.random((N, N)) < density)
+        return scipy.sparse.csr_array(W) if sparse else W
+    values = np.random.Generator(copy.deepcopy(bitgen))
+    keeps = np.random.Generator(copy.deepcopy(bitgen).advance(N * N))
+    bitgen.advance(2 * N * N)               # rng as after the two draws
+    rows = max(1, _BLOCK // N)
+    data, indices, counts = [], [], [np.zeros(1, dtype=np.int64)]
+    for start in range(0, N, rows):
+        n = min(rows, N - start)
+        v = values.uniform(-1.0, 1.0, (n, N))
+        keep = (keeps.random((n, N)) < density) & (v != 0.0)
+        data.append(v[keep])
+        indices.append(np.nonzero(keep)[1])
+        counts.append(np.count_nonzero(keep, axis=1))
+    indptr = np.cumsum(np.concatenate(counts))
+    return scipy.sparse.csr_array(
+        (np.concatenate(data), np.concatenate(indices), indptr),
+        shape=(N, N))
+
+
 def init_reservoir(D: int, N: int, rng, rho: float = 0.9,
                    density: float = 1.0, input_scaling: float = 1.0,
-                   bias_scaling: float = 0.0, xp=None, dtype=None):
+                   bias_scaling: float = 0.0, xp=None, dtype=None,
+                   sparse: bool | None = None):
     """A random reservoir: W_in, W (radius rho exactly) and b_in.
 
     Drawn on the host, in this order from ``rng``: W (N, N) with entries
@@ -60,11 +144,18 @@ def init_reservoir(D: int, N: int, rng, rho: float = 0.9,
     U[-bias_scaling, bias_scaling) (zeros when bias_scaling = 0). W is
     then scaled to spectral radius rho.
 
+    ``sparse``: store W as a sparse matrix (SciPy CSR on NumPy, CuPy's on
+    CuPy; a backend without sparse matrices, the GPU proxy, gets it
+    dense). None: sparse when density < 1 and N >= SPARSE_MIN_N. The
+    draws, and so the entries, are the same either way; a sparse W's
+    radius comes from ARPACK instead of all N eigenvalues.
+
     Returns:
         {"W_in": (N, D), "W": (N, N), "b_in": (N,)}.
     """
     for name, value in (("D", D), ("N", N)):
-        if not isinstance(value, (int, np.integer)) or value < 1:
+        if (not isinstance(value, (int, np.integer))
+                or isinstance(value, bool) or value < 1):
             raise ValueError(f"{name} must be a positive int, got {value!r}")
     check_positive(rho, "rho")
     if not 0.0 < density <= 1.0:
@@ -72,14 +163,43 @@ def init_reservoir(D: int, N: int, rng, rho: float = 0.9,
     check_positive(input_scaling, "input_scaling", allow_zero=True)
     check_positive(bias_scaling, "bias_scaling", allow_zero=True)
     rng = make_rng(rng)
-    W = rng.uniform(-1.0, 1.0, (N, N))
-    W = W * (rng.random((N, N)) < density)
+    if sparse is None:
+        sparse = density < 1.0 and N >= SPARSE_MIN_N
+    W = _draw_recurrent(rng, N, density, bool(sparse))
     W_in = rng.uniform(-1.0, 1.0, (N, D)) * input_scaling
     b_in = rng.uniform(-1.0, 1.0, N) * bias_scaling
     be = resolve(xp)
-    W = scale_to_spectral_radius(asarray(W, xp=be, dtype=dtype), rho)
+    if sparse:
+        W = _sparse_to_backend(W, rho, be, dtype)
+    else:
+        W = scale_to_spectral_radius(asarray(W, xp=be, dtype=dtype), rho)
     return {"W_in": asarray(W_in, xp=be, dtype=dtype), "W": W,
             "b_in": asarray(b_in, xp=be, dtype=dtype)}
+
+
+def _sparse_to_backend(W, rho: float, be, dtype):
+    """The host CSR matrix W scaled to radius rho, on the backend: CSR
+    there, or dense where the backend has no sparse type."""
+    radius = spectral_radius(W)
+    if radius == 0.0:
+        raise ValueError("W has spectral radius 0 (nilpotent or zero): "
+                         "it cannot be scaled to a positive radius")
+    W = W * (rho / radius)
+    dtype = be.float_dtype if dtype is None else dtype
+    if be.name == "numpy":
+        return W.astype(np.dtype(dtype))
+    if be.name == "cupy":
+        import cupyx.scipy.sparse
+
+        return cupyx.scipy.sparse.csr_matrix(W.astype(np.dtype(dtype)))
+    return asarray(W.toarray(), xp=be, dtype=dtype)
+
+
+def _times_W_T(x, W):
+    """x @ W.T, (B, N), for a dense or a sparse W."""
+    if is_sparse(W):
+        return (W @ x.T).T
+    return x @ W.T
 
 
 def _check_alpha(alpha: float) -> None:
@@ -103,8 +223,67 @@ def step(params, u_t, state: State, alpha: float = 1.0) -> State:
     xp = namespace(u_t, state.x)
     W_in, W, b_in = params["W_in"], params["W"], params["b_in"]
     # x~(n) = tanh(W_in u(n) + W x(n-1) + b_in), batched: the transpose
-    x_tilde = xp.tanh(u_t @ W_in.T + state.x @ W.T + b_in)
+    x_tilde = xp.tanh(u_t @ W_in.T + _times_W_T(state.x, W) + b_in)
     return State((1.0 - alpha) * state.x + alpha * x_tilde)
+
+
+def _check_run(params, u, x0, alpha: float):
+    """Validate params, u (T >= 1, B, D), x0 (B, N) and alpha; (N, D)."""
+    if not isinstance(params, dict) or not {"W_in", "W", "b_in"} <= set(
+            params):
+        raise TypeError("params must be a dict with W_in, W and b_in "
+                        "(esn.init_reservoir), got "
+                        f"{type(params).__name__}")
+    check_array(params["W_in"], "W_in", ndim=2)
+    N, D = params["W_in"].shape
+    W = params["W"]
+    if is_sparse(W):
+        if tuple(W.shape) != (N, N):
+            raise ValueError(f"W must have shape ({N}, {N}), got "
+                             f"{tuple(W.shape)}")
+    else:
+        check_array(W, "W", shape=(N, N))
+    check_array(params["b_in"], "b_in", shape=(N,))
+    check_array(u, "u", ndim=3)
+    check_floating(u, "u")
+    if u.shape[2] != D or u.shape[0] < 1:
+        raise ValueError(f"u must have shape (T >= 1, B, D = {D}), "
+                         f"got {tuple(u.shape)}")
+    check_array(x0, "x0", shape=(u.shape[1], N))
+    check_floating(x0, "x0")
+    _check_alpha(alpha)
+    check_finite(u, "u")
+    check_finite(x0, "x0")
+    return N, D
+
+
+def _drive(params, u, x0, alpha: float, out, first: int = 0):
+    """Run the reservoir over u from x0, writing x(n) into out[n - first]
+    for the steps n >= first (0-based); returns x(T). ``out`` may be a
+    view (the state columns of the readout vectors): no other copy."""
+    xp = namespace(u, x0)
+    N, D = params["W_in"].shape
+    # ``step`` for n = 1..T, with W_in u(n) for every n in one product
+    # (equal to the steps' products up to rounding) and the states
+    # written into one array
+    u_in = xp.reshape(xp.reshape(u, (-1, D)) @ params["W_in"].T,
+                      tuple(u.shape[:2]) + (N,))
+    W, b_in = params["W"], params["b_in"]
+    sparse = is_sparse(W)
+    W_T = None if sparse else W.T
+    x = x0
+    for n in range(u.shape[0]):
+        if not sparse:
+            recurrent = x @ W_T
+        elif x.shape[0] == 1:                # one sequence: W x, a vector
+            recurrent = xp.reshape(W @ x[0, ...], (1, N))
+        else:
+            recurrent = (W @ x.T).T
+        x_tilde = xp.tanh(u_in[n, ...] + recurrent + b_in)
+        x = (1.0 - alpha) * x + alpha * x_tilde
+        if n >= first:
+            out[n - first, ...] = x
+    return x
 
 
 def run(params, u, x0, alpha: float = 1.0):
@@ -116,31 +295,11 @@ def run(params, u, x0, alpha: float = 1.0):
     Returns:
         (xs (T, B, N), State(x(T))).
     """
-    N, D = params["W_in"].shape
-    check_array(params["W"], "W", shape=(N, N))
-    check_array(params["b_in"], "b_in", shape=(N,))
-    check_array(u, "u", ndim=3)
-    check_floating(u, "u")
-    if u.shape[2] != D or u.shape[0] < 1:
-        raise ValueError(f"u must have shape (T >= 1, B, D = {D}), "
-                         f"got {tuple(u.shape)}")
-    check_array(x0, "x0", shape=(u.shape[1], N))
-    _check_alpha(alpha)
+    N, _ = _check_run(params, u, x0, alpha)
     xp = namespace(u, x0)
-    # ``step`` for n = 1..T, with W_in u(n) for every n in one product
-    # (equal to the steps' products up to rounding) and the states
-    # written into one array
-    u_in = xp.reshape(xp.reshape(u, (-1, D)) @ params["W_in"].T,
-                      tuple(u.shape[:2]) + (N,))
-    W_T, b_in = params["W"].T, params["b_in"]
     xs = xp.empty(tuple(u.shape[:2]) + (N,), dtype=x0.dtype,
                   device=device(x0))
-    x = x0
-    for n in range(u.shape[0]):
-        x_tilde = xp.tanh(u_in[n, ...] + x @ W_T + b_in)
-        x = (1.0 - alpha) * x + alpha * x_tilde
-        xs[n, ...] = x
-    return xs, State(x)
+    return xs, State(_drive(params, u, x0, alpha, xs))
 
 
 def features(xs, u=None, readout: str = "bias"):
@@ -172,6 +331,11 @@ def ridge(S, Y, beta: float):
     """W_out = Y^T S (S^T S + beta I)^{-1}, by solving
     (S^T S + beta I) W_out^T = S^T Y.
 
+    With at most half as many rows as columns (2 M <= F) and beta > 0,
+    the same W_out from the (M, M) system (S S^T + beta I) Z = Y,
+    W_out = Z^T S (the push-through identity): about M F (M + F) + M³
+    operations instead of F² (M + F), which pays once M is well below F.
+
     Args:
         S: readout vectors as rows, (M, F); Y: targets as rows, (M, K).
         beta: ridge parameter >= 0 (0: least squares, S of full rank F).
@@ -183,9 +347,38 @@ def ridge(S, Y, beta: float):
     check_array(Y, "Y", shape=(S.shape[0], None))
     check_positive(beta, "beta", allow_zero=True)
     xp = namespace(S, Y)
-    F = S.shape[1]
+    M, F = S.shape
+    if 2 * M <= F and beta > 0:
+        G = S @ S.T + beta * xp.eye(M, dtype=S.dtype, device=device(S))
+        return _solve_spd(xp, G, Y).T @ S
     A = S.T @ S + beta * xp.eye(F, dtype=S.dtype, device=device(S))
-    return xp.linalg.solve(A, S.T @ Y).T
+    return _solve_spd(xp, A, S.T @ Y).T
+
+
+def _solve_spd(xp, A, B):
+    """A^{-1} B for A = S^T S + beta I (or S S^T + beta I). Large systems
+    on NumPy by Cholesky (half the work of LU), LU where A is not
+    numerically positive definite; small ones (a course's sizes, below
+    SPARSE_MIN_N) by LU, as they always were."""
+    if A.shape[0] >= SPARSE_MIN_N and isinstance(A, np.ndarray):
+        import scipy.linalg
+
+        try:
+            return scipy.linalg.solve(A, B, assume_a="pos",
+                                      check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            pass
+    return xp.linalg.solve(A, B)
+
+
+def _check_washout(washout, T: int) -> None:
+    if isinstance(washout, bool) or not isinstance(washout,
+                                                   (int, np.integer)):
+        raise TypeError(f"washout must be an int (a number of steps), "
+                        f"got {washout!r}")
+    if not 0 <= washout < T:
+        raise ValueError(f"washout must lie in [0, T = {T}), "
+                         f"got {washout!r}")
 
 
 def fit(params, u, y, x0, alpha: float = 1.0, beta: float = 1e-8,
@@ -198,19 +391,32 @@ def fit(params, u, y, x0, alpha: float = 1.0, beta: float = 1e-8,
     Returns:
         (W_out (K, F), State(x(T))).
     """
+    N, D = _check_run(params, u, x0, alpha)
     check_array(y, "y", ndim=3)
     if tuple(y.shape[:2]) != tuple(u.shape[:2]):
         raise ValueError(f"y must have shape (T, B, K) with (T, B) = "
-                         f"{tuple(u.shape[:2])}, got {tuple(y.shape)}")
-    if not 0 <= washout < u.shape[0]:
-        raise ValueError(f"washout must lie in [0, T = {u.shape[0]}), "
-                         f"got {washout!r}")
+                         f"{tuple(u.shape[:2])} of u, got {tuple(y.shape)}")
+    check_floating(y, "y")
+    check_finite(y, "y")
+    _check_washout(washout, u.shape[0])
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, "
+                         f"got {readout!r}")
+    check_positive(beta, "beta", allow_zero=True)
     xp = namespace(u, y)
-    xs, state = run(params, u, x0, alpha)
-    r = features(xs[washout:, ...], u[washout:, ...], readout)
+    # the readout vectors r(n) of the kept steps, written in place: the
+    # states go straight into their columns (as features() would build)
+    T, Bsz = u.shape[0] - washout, u.shape[1]
+    lead = {"bias": 1, "bias+input": 1 + D, "state": 0}[readout]
+    r = xp.empty((T, Bsz, lead + N), dtype=x0.dtype, device=device(x0))
+    if lead:
+        r[..., 0] = 1.0
+    if readout == "bias+input":
+        r[..., 1:lead] = u[washout:, ...]
+    x = _drive(params, u, x0, alpha, r[..., lead:], first=washout)
     S = xp.reshape(r, (-1, r.shape[-1]))        # rows r(n), b-major in n
     Y = xp.reshape(y[washout:, ...], (-1, y.shape[-1]))
-    return ridge(S, Y, beta), state
+    return ridge(S, Y, beta), State(x)
 
 
 def predict(params, W_out, u, x0, alpha: float = 1.0,
@@ -220,8 +426,20 @@ def predict(params, W_out, u, x0, alpha: float = 1.0,
     Returns:
         (y (T, B, K), State(x(T))).
     """
+    _check_readout(params, W_out, readout)
     xs, state = run(params, u, x0, alpha)
     return features(xs, u, readout) @ W_out.T, state
+
+
+def _check_readout(params, W_out, readout: str) -> None:
+    """W_out (K, F) with F the width of ``readout``'s vectors, finite."""
+    if readout not in READOUTS:
+        raise ValueError(f"readout must be one of {READOUTS}, "
+                         f"got {readout!r}")
+    N, D = params["W_in"].shape
+    F = {"bias": 1 + N, "bias+input": 1 + D + N, "state": N}[readout]
+    check_array(W_out, "W_out", shape=(None, F))
+    check_finite(W_out, "W_out")
 
 
 def generate(params, W_out, u_first, x0, n: int, alpha: float = 1.0,
@@ -232,14 +450,21 @@ def generate(params, W_out, u_first, x0, n: int, alpha: float = 1.0,
     Returns:
         (y (n, B, K), State(x(n))).
     """
+    check_array(W_out, "W_out", ndim=2)
     if W_out.shape[0] != params["W_in"].shape[1]:
         raise ValueError(f"closed loop needs K = D: W_out has shape "
                          f"{tuple(W_out.shape)}, W_in "
                          f"{tuple(params['W_in'].shape)}")
-    if not isinstance(n, (int, np.integer)) or n < 1:
+    _check_readout(params, W_out, readout)
+    if (isinstance(n, bool) or not isinstance(n, (int, np.integer))
+            or n < 1):
         raise ValueError(f"n must be a positive int, got {n!r}")
+    check_array(u_first, "u_first", shape=(None, params["W_in"].shape[1]))
+    check_floating(u_first, "u_first")
+    check_finite(u_first, "u_first")
     xp = namespace(u_first, x0)
     check_array(x0, "x0", shape=(u_first.shape[0], params["W"].shape[0]))
+    check_finite(x0, "x0")
     _check_alpha(alpha)
     u_t, state, ys = u_first, State(x0), []
     for _ in range(n):
@@ -273,6 +498,7 @@ def memory_capacity(params, u, max_delay: int, alpha: float = 1.0,
         MC_1..MC_max_delay, a host NumPy array (max_delay,).
     """
     check_array(u, "u", shape=(None, 1, 1))
+    _check_washout(washout, u.shape[0])
     if not 1 <= max_delay <= washout < u.shape[0] - 3:
         raise ValueError(f"need 1 <= max_delay ({max_delay}) <= washout "
                          f"({washout}) < T - 3 ({u.shape[0] - 3})")
@@ -308,6 +534,7 @@ class Config:
     washout: int = 100
     readout: str = "bias"
     seed: int = 0
+    sparse: bool | None = None     # None: sparse from SPARSE_MIN_N units
 
 
 @dataclass(frozen=True)
@@ -328,13 +555,15 @@ class ESN:
             raise ValueError(f"readout must be one of {READOUTS}, "
                              f"got {c.readout!r}")
         return cls(c, init_reservoir(D, c.N, c.seed, c.rho, c.density,
-                                     c.input_scaling, c.bias_scaling, xp))
+                                     c.input_scaling, c.bias_scaling, xp,
+                                     sparse=c.sparse))
 
     def zero_state(self, B: int = 1) -> State:
         """x(0) = 0 for a batch of B sequences."""
-        W = self.params["W"]
-        return State(namespace(W).zeros((B, W.shape[0]), dtype=W.dtype,
-                                        device=device(W)))
+        W_in = self.params["W_in"]
+        return State(namespace(W_in).zeros((B, W_in.shape[0]),
+                                           dtype=W_in.dtype,
+                                           device=device(W_in)))
 
     def fit(self, u, y, state: State):
         """Fit W_out on (u, y) from ``state``: (fitted ESN, final State)."""

@@ -18,33 +18,59 @@ other in float64:
   depend on the gradient, so the backward pass forms them for all steps
   at once; each step is left with a few products by dh and dc;
 * results go into arrays allocated once, (T, B, ·), not into lists
-  stacked at the end.
+  stacked at the end;
+* dtypes as NumPy promotes them: float32 inputs with float64 parameters
+  give float64 states and gradients, as the readable path does.
 
-The caches are ``lstm.Cache`` and ``gru.Cache``, so either path's
-backward can follow either path's forward.
+This module knows neither layer: it takes arrays (and the layer's gate
+names or convention) and returns arrays; ``lstm`` and ``gru`` build
+their ``Cache``, ``State`` and ``Backward`` from them, so that either
+path's backward can follow either path's forward.
 """
 
 from __future__ import annotations
 
 from .backend import device, namespace
-from .rnn import Backward
 
 
-def _empty(xp, shape, like):
-    """An uninitialised array of ``shape`` in the dtype and on the
-    device of ``like``."""
-    return xp.empty(shape, dtype=like.dtype, device=device(like))
+def _empty(xp, shape, like, dtype=None):
+    """An uninitialised array of ``shape`` on the device of ``like``, in
+    ``dtype`` (default: like's)."""
+    return xp.empty(shape, dtype=like.dtype if dtype is None else dtype,
+                    device=device(like))
 
 
-def _gate_scales(xp, n_sigma: int, H: int, like):
+def _gate_scales(xp, n_sigma: int, H: int, like, dtype):
     """(a, m, s), each (n_sigma H + H,): tanh(a ∘ z) ∘ m + s is σ(z) on
     the first n_sigma H columns and tanh(z) on the last H."""
     def vec(sig, last):
-        return xp.concat([xp.full((n_sigma * H,), sig, dtype=like.dtype,
+        return xp.concat([xp.full((n_sigma * H,), sig, dtype=dtype,
                                   device=device(like)),
-                          xp.full((H,), last, dtype=like.dtype,
+                          xp.full((H,), last, dtype=dtype,
                                   device=device(like))])
     return vec(0.5, 1.0), vec(0.5, 1.0), vec(0.5, 0.0)
+
+
+def _ufunc(xp, name: str):
+    """xp's function ``name`` if it is a NumPy / CuPy ufunc, which can
+    write into an existing array (``out=``); None otherwise (the array
+    API, e.g. the GPU proxy, has no ``out=``)."""
+    fn = getattr(xp, name)
+    return fn if hasattr(fn, "nin") else None
+
+
+def _into(xp, name: str, out, *args):
+    """out[...] = name(*args), in place where xp can (no temporary)."""
+    fn = _ufunc(xp, name)
+    if fn is not None:
+        fn(*args, out=out)
+    else:
+        out[...] = getattr(xp, name)(*args)
+
+
+def _result_type(xp, *arrays):
+    """The dtype NumPy's promotion gives the arrays together."""
+    return xp.result_type(*[a for a in arrays if a is not None])
 
 
 def _flat(xp, a):
@@ -69,65 +95,72 @@ def _stack(params, kind, names):
 # -- LSTM ----------------------------------------------------------------
 
 
-def lstm_forward(params, x, state0):
-    """h(1..T) of a tanh LSTM without peepholes (``lstm`` equations).
+def lstm_forward(params, names, x, h0, c0):
+    """h(1..T) of a tanh LSTM without peepholes (``lstm`` equations);
+    ``names``: the gates with weights, ("f", "i", "o", "c") or coupled
+    ("f", "o", "c").
 
     Returns:
-        (hs (T, B, H), lstm.Cache).
+        (hs, cs) (T + 1, B, H) from h(0), c(0); acts (T, B, nH), the σ
+        gates in the order of ``names`` then the candidate c̃ in the last
+        H columns; tc = tanh(c(t)) (T, B, H).
     """
-    from . import lstm
-
-    xp, names = namespace(x), lstm.gates(params)
+    xp = namespace(x)
     T, B, _ = x.shape
     n, H = len(names), params["U_f"].shape[0]
     k = (n - 1) * H                          # the σ columns: f, (i), o
+    W, U = _stack(params, "W", names), _stack(params, "U", names)
+    b = _stack(params, "b", names)
+    dt = _result_type(xp, x, h0, c0, W, U, b)
     # rows of the σ gates halved once: tanh then gives tanh(z / 2)
     # exactly (a power of two), and σ(z) = tanh(z / 2) / 2 + 1 / 2
-    a, m, s = _gate_scales(xp, n - 1, H, x)
-    zx = _project(xp, x, _stack(params, "W", names) * a[:, None],
-                  _stack(params, "b", names) * a)
-    U = (_stack(params, "U", names) * a[:, None]).T
-    hs, cs = _empty(xp, (T + 1, B, H), x), _empty(xp, (T + 1, B, H), x)
-    tc = _empty(xp, (T, B, H), x)
+    a, m, s = _gate_scales(xp, n - 1, H, x, dt)
+    zx = _project(xp, x, W * a[:, None], b * a)
+    U = (U * a[:, None]).T
+    hs, cs = _empty(xp, (T + 1, B, H), x, dt), _empty(xp, (T + 1, B, H), x, dt)
+    tc = _empty(xp, (T, B, H), x, dt)
+    if zx.dtype != dt:                       # h(0) or c(0) wider than x, W
+        zx = xp.astype(zx, dt)
     acts = zx               # step t's activations replace its projections
-    h, c = state0
-    hs[0, ...], cs[0, ...] = h, c
+    hs[0, ...], cs[0, ...] = h0, c0
+    h, c = hs[0, ...], cs[0, ...]
     for t in range(T):
-        z = h @ U
-        z += zx[t, ...]                      # a (W X(t) + U h(t-1) + b)
-        g = xp.tanh(z)
+        g = acts[t, ...]                     # holds a (W X(t) + b)
+        g += h @ U                           # a (W X(t) + U h(t-1) + b)
+        _into(xp, "tanh", g, g)
         g *= m
         g += s                               # [f, i, o] = σ(.), c̃ = tanh(.)
         f, o = g[:, :H], g[:, k - H:k]
         i = g[:, H:2 * H] if n == 4 else 1.0 - f
-        c = f * c + i * g[:, k:]             # c(t) = f ∘ c(t-1) + i ∘ c̃
-        tc_t = xp.tanh(c)
-        h = o * tc_t                         # h(t) = o ∘ tanh(c(t))
-        acts[t, ...], tc[t, ...] = g, tc_t
-        hs[t + 1, ...], cs[t + 1, ...] = h, c
-    f = acts[..., :H]
-    i = acts[..., H:2 * H] if n == 4 else 1.0 - f
-    cache = lstm.Cache(x, hs, cs, f, i, acts[..., k - H:k], acts[..., k:],
-                       tc, "tanh")
-    return hs[1:, ...], cache
+        c_t = cs[t + 1, ...]
+        _into(xp, "multiply", c_t, f, c)
+        c_t += i * g[:, k:]                  # c(t) = f ∘ c(t-1) + i ∘ c̃
+        _into(xp, "tanh", tc[t, ...], c_t)
+        _into(xp, "multiply", hs[t + 1, ...], o, tc[t, ...])
+        h, c = hs[t + 1, ...], c_t           # h(t) = o ∘ tanh(c(t))
+    return hs, cs, acts, tc
 
 
-def lstm_backward(params, dhs, cache, dstate_T=None) -> Backward:
+def lstm_backward(params, names, dhs, cache, dstate_T=None):
     """``lstm.hidden_backward`` for a tanh LSTM without peepholes.
 
-    Returns:
-        Backward(grads of the layer's keys, dx (T, B, D),
-        State(dh(0), dc(0))).
-    """
-    from . import lstm
+    ``cache``: any object with the arrays x, hs, cs, f, i, o, g, tc of a
+    forward pass (``lstm.Cache``); ``dstate_T``: None or (dh, dc) reaching
+    h(T), c(T).
 
-    xp, names = namespace(dhs), lstm.gates(params)
+    Returns:
+        (grads {W_g, U_g, b_g for g in names}, dx (T, B, D), dh(0),
+        dc(0)).
+    """
+    xp = namespace(dhs)
     T, B, H = dhs.shape
     n = len(names)
     U = _stack(params, "U", names)
-    dz = _empty(xp, (T, B, n * H), dhs)
-    dh_next, dc_next = ((xp.zeros_like(dhs[0, ...]),) * 2
-                        if dstate_T is None else dstate_T)
+    dt = _result_type(xp, dhs, cache.hs, cache.f, U,
+                      *(() if dstate_T is None else dstate_T))
+    dz = _empty(xp, (T, B, n * H), dhs, dt)
+    dh_next, dc_next = ((xp.zeros((B, H), dtype=dt, device=device(dhs)),)
+                        * 2 if dstate_T is None else dstate_T)
     for t in reversed(range(T)):
         f, i, o = cache.f[t, ...], cache.i[t, ...], cache.o[t, ...]
         g, tc = cache.g[t, ...], cache.tc[t, ...]
@@ -154,35 +187,39 @@ def lstm_backward(params, dhs, cache, dstate_T=None) -> Backward:
         grads.update({f"W_{name}": dW[rows, :], f"U_{name}": dU[rows, :],
                       f"b_{name}": db[rows]})
     dx = _project(xp, dz, _stack(params, "W", names).T)
-    return Backward({key: grads[key] for key in lstm.hidden_keys(params)},
-                    dx, lstm.State(dh_next, dc_next))
+    return grads, dx, dh_next, dc_next
 
 
 # -- GRU -----------------------------------------------------------------
 
 
-def gru_forward(params, x, h0):
-    """h(1..T) of a tanh GRU in either convention (``gru`` equations).
+def gru_forward(params, x, h0, lecture: bool):
+    """h(1..T) of a tanh GRU (``gru`` equations), in the lecture's
+    convention (``lecture``) or PyTorch's.
 
     Returns:
-        (hs (T, B, H), gru.Cache).
+        hs (T + 1, B, H) from h(0); zrc (T, B, 3H), the gates z, r and the
+        candidate side by side; inner (T, B, H), r(t) ∘ h(t-1) (lecture)
+        or U_h h(t-1) + b_hn (PyTorch).
     """
-    from . import gru
-
-    xp, lecture = namespace(x), gru.convention(params) == "lecture"
+    xp = namespace(x)
     T, B, _ = x.shape
     H = params["U_h"].shape[0]
+    bias = params["b_h"] if lecture else params["b_in"]
+    W = _stack(params, "W", "zrh")
+    b = xp.concat([params["b_z"], params["b_r"], bias])
+    dt = _result_type(xp, x, h0, W, b, params["U_z"], params["U_r"],
+                      params["U_h"], params.get("b_hn"))
     # z's and r's rows halved once (exact): tanh gives tanh(a / 2) and
     # σ(a) = tanh(a / 2) / 2 + 1 / 2
-    a, _, _ = _gate_scales(xp, 2, H, x)
-    bias = params["b_h"] if lecture else params["b_in"]
-    zx = _project(xp, x, _stack(params, "W", "zrh") * a[:, None],
-                  xp.concat([params["b_z"], params["b_r"], bias]) * a)
+    a, _, _ = _gate_scales(xp, 2, H, x, dt)
+    zx = _project(xp, x, W * a[:, None], b * a)
     U_zr, U_h = 0.5 * _stack(params, "U", "zr").T, params["U_h"].T
     if not lecture:                          # one product for z, r and n
         U_zrh = xp.concat([U_zr, U_h], axis=1)
-    hs = _empty(xp, (T + 1, B, H), x)
-    zrc, inner = _empty(xp, (T, B, 3 * H), x), _empty(xp, (T, B, H), x)
+    hs = _empty(xp, (T + 1, B, H), x, dt)
+    zrc = _empty(xp, (T, B, 3 * H), x, dt)
+    inner = _empty(xp, (T, B, H), x, dt)
     h = h0
     hs[0, ...] = h
     for t in range(T):
@@ -208,31 +245,33 @@ def gru_forward(params, x, h0):
             h = c + z * (h - c)              # (1 - z) n(t) + z h(t-1)
         zrc[t, :, :2 * H], zrc[t, :, 2 * H:] = g, c
         inner[t, ...], hs[t + 1, ...] = in_t, h
-    cache = gru.Cache(x, hs, zrc[..., :H], zrc[..., H:2 * H],
-                      zrc[..., 2 * H:], inner, "tanh")
-    return hs[1:, ...], cache
+    return hs, zrc, inner
 
 
-def gru_backward(params, dhs, cache, dh_T=None) -> Backward:
+def gru_backward(params, dhs, cache, dh_T, lecture: bool):
     """``gru.hidden_backward`` for a tanh GRU in either convention.
 
-    Returns:
-        Backward(grads with the keys of the convention, dx (T, B, D),
-        dh(0)).
-    """
-    from . import gru
+    ``cache``: any object with the arrays x, hs, z, r, c, inner of a
+    forward pass (``gru.Cache``); ``dh_T``: None or the gradient reaching
+    h(T).
 
-    xp, lecture = namespace(dhs), gru.convention(params) == "lecture"
+    Returns:
+        (grads {W_g, U_g, b_... of the convention}, dx (T, B, D), dh(0)).
+    """
+    xp = namespace(dhs)
     T, B, H = dhs.shape
+    dt = _result_type(xp, dhs, cache.hs, cache.z, params["U_h"], dh_T)
     # lecture: da = [da_z, da_r, da_c]; pytorch: [da_z, da_r, d_inner],
     # the gradients reaching the rows of [U_z; U_r; U_h] (d_inner: at
     # U_h h(t-1) + b_hn), and da_c apart
-    da, da_c_all = _empty(xp, (T, B, 3 * H), dhs), None
+    da, da_c_all = _empty(xp, (T, B, 3 * H), dhs, dt), None
     if lecture:
         U = _stack(params, "U", "zr")
     else:
-        U, da_c_all = _stack(params, "U", "zrh"), _empty(xp, (T, B, H), dhs)
-    dh_next = xp.zeros_like(dhs[0, ...]) if dh_T is None else dh_T
+        U = _stack(params, "U", "zrh")
+        da_c_all = _empty(xp, (T, B, H), dhs, dt)
+    dh_next = (xp.zeros((B, H), dtype=dt, device=device(dhs))
+               if dh_T is None else dh_T)
     for t in reversed(range(T)):
         z, r, c = cache.z[t, ...], cache.r[t, ...], cache.c[t, ...]
         h_prev = cache.hs[t, ...]
@@ -275,5 +314,4 @@ def gru_backward(params, dhs, cache, dh_T=None) -> Backward:
     for j, name in enumerate("zrh"):
         grads[f"W_{name}"] = dW[j * H:(j + 1) * H, :]
     grads["U_z"], grads["U_r"] = dU[:H, :], dU[H:2 * H, :]
-    keys = gru.KEYS[gru.convention(params)]
-    return Backward({key: grads[key] for key in keys}, dx, dh_next)
+    return grads, dx, dh_next

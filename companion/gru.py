@@ -39,10 +39,13 @@ import sys
 from typing import Any, NamedTuple
 
 from . import fused, init, rnn, stacking
-from ._validate import check_array, check_floating
+from ._validate import check_array, check_finite, check_floating
 from .activations import get_activation, sigmoid
 from .backend import device, namespace, resolve
 from .rnn import Backward, State
+
+# the output layer is rnn's (companion.stacking reads it from here)
+output_forward, output_backward = rnn.output_forward, rnn.output_backward
 
 GATES = ("W_z", "U_z", "b_z", "W_r", "U_r", "b_r", "W_h", "U_h")
 KEYS = {"lecture": GATES + ("b_h",), "pytorch": GATES + ("b_in", "b_hn")}
@@ -242,7 +245,11 @@ def hidden_forward(params, x, h0, f_h: str = "tanh"):
     """
     _check_hidden(params, x, h0, f_h)
     if f_h == "tanh":     # the fast path, equal to 1e-12 (companion.fused)
-        return fused.gru_forward(params, x, h0)
+        hs, zrc, inner = fused.gru_forward(params, x, h0,
+                                           convention(params) == "lecture")
+        H = hs.shape[-1]
+        return hs[1:, ...], Cache(x, hs, zrc[..., :H], zrc[..., H:2 * H],
+                                  zrc[..., 2 * H:], inner, f_h)
     xp = namespace(x, h0)
     state, steps = State(h0), []
     for t in range(x.shape[0]):
@@ -265,7 +272,10 @@ def hidden_backward(params, dhs, cache: Cache, dh_T=None) -> Backward:
     T = cache.x.shape[0]
     check_array(dhs, "dhs", shape=(T,) + tuple(cache.hs.shape[1:]))
     if cache.f_h == "tanh":
-        return fused.gru_backward(params, dhs, cache, dh_T)
+        conv = convention(params)
+        grads, dx, dh0 = fused.gru_backward(params, dhs, cache, dh_T,
+                                            conv == "lecture")
+        return Backward({k: grads[k] for k in KEYS[conv]}, dx, dh0)
     keys = KEYS[convention(params)]
     grads = {k: xp.zeros_like(params[k]) for k in keys}
     dxs = [None] * T
@@ -287,6 +297,9 @@ def forward(params, x, h0, f_h: str = "tanh", f_s: str = "identity"):
     Returns:
         (o (T, B, K), State(h(T)), Cache).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     hs, cache = hidden_forward(params, x, h0, f_h)
     o, _ = rnn.output_forward(params, hs, f_s)
     return o, State(hs[-1, ...]), cache
@@ -343,6 +356,9 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T))], [Cache per layer]).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     o, finals, caches = stacking.forward(sys.modules[__name__], params, x,
                                          h0s, f_h, f_s, "h0s")
     return o, [State(h) for h in finals], caches

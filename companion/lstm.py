@@ -43,13 +43,15 @@ import sys
 from typing import Any, NamedTuple
 
 from . import fused, init, rnn, stacking
-from ._validate import check_array, check_floating
+from ._validate import check_array, check_finite, check_floating
 from .activations import get_activation, sigmoid, sigmoid_backward
 from .backend import device, namespace, resolve
 
 OUTPUT = rnn.OUTPUT
 HIDDEN_ACTIVATIONS = rnn.HIDDEN_ACTIVATIONS
 Backward = rnn.Backward
+# the output layer is rnn's (companion.stacking reads it from here)
+output_forward, output_backward = rnn.output_forward, rnn.output_backward
 
 
 class State(NamedTuple):
@@ -294,7 +296,15 @@ def hidden_forward(params, x, state0: State, f_h: str = "tanh"):
     check_array(x, "x", ndim=3)
     _check(params, x, state0, f_h)
     if _fast(params, f_h):
-        return fused.lstm_forward(params, x, State(*state0))
+        names = gates(params)
+        hs, cs, acts, tc = fused.lstm_forward(params, names, x, *state0)
+        H, n = hs.shape[-1], len(names)
+        k = (n - 1) * H                      # acts: [f, (i), o, c̃]
+        f = acts[..., :H]
+        i = acts[..., H:2 * H] if n == 4 else 1.0 - f
+        cache = Cache(x, hs, cs, f, i, acts[..., k - H:k], acts[..., k:],
+                      tc, f_h)
+        return hs[1:, ...], cache
     xp = namespace(x)
     state = State(*state0)
     U = _stacked(params, "U").T
@@ -338,7 +348,10 @@ def hidden_backward(params, dhs, cache: Cache, dstate_T=None) -> Backward:
     T = cache.x.shape[0]
     check_array(dhs, "dhs", shape=(T,) + tuple(cache.hs.shape[1:]))
     if _fast(params, cache.f_h):
-        return fused.lstm_backward(params, dhs, cache, dstate_T)
+        grads, dx, dh0, dc0 = fused.lstm_backward(params, gates(params), dhs,
+                                                  cache, dstate_T)
+        return Backward({k: grads[k] for k in hidden_keys(params)}, dx,
+                        State(dh0, dc0))
     U = _stacked(params, "U")
     dh_next, dc_next = ((xp.zeros_like(dhs[0, ...]),) * 2
                         if dstate_T is None else dstate_T)
@@ -368,6 +381,9 @@ def forward(params, x, state0: State, f_h: str = "tanh",
     Returns:
         (o (T, B, K), State(h(T), c(T)), Cache).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     hs, cache = hidden_forward(params, x, state0, f_h)
     o, _ = rnn.output_forward(params, hs, f_s)
     return o, state_at(cache, x.shape[0]), cache
@@ -420,6 +436,9 @@ def stack_forward(params, x, states0, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T), c_l(T))], [Cache per layer]).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     return stacking.forward(sys.modules[__name__], params, x, states0, f_h,
                             f_s, "states0")
 

@@ -30,7 +30,7 @@ import sys
 from typing import Any, NamedTuple
 
 from . import init, stacking
-from ._validate import check_array, check_floating
+from ._validate import check_array, check_finite, check_floating
 from .activations import get_activation
 from .backend import device, namespace, resolve
 
@@ -239,6 +239,9 @@ def forward(params, x, h0, f_h: str = "tanh", f_s: str = "identity"):
     Returns:
         (o (T, B, K), State(h(T)), Cache).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     hs, cache = hidden_forward(params, x, h0, f_h)
     o, _ = output_forward(params, hs, f_s)
     return o, State(hs[-1, ...]), cache
@@ -301,6 +304,9 @@ def stack_forward(params, x, h0s, f_h: str = "tanh",
     Returns:
         (o (T, B, K), [State(h_l(T))], [Cache per layer]).
     """
+    # data with NaN/inf would spread silently (states that diverge in
+    # training are the caller's to see: they are not checked)
+    check_finite(x, "x")
     o, finals, caches = stacking.forward(sys.modules[__name__], params, x,
                                          h0s, f_h, f_s, "h0s")
     return o, [State(h) for h in finals], caches

@@ -8,7 +8,9 @@ The parameters of layer l are the layer's keys with the suffix ``_l``.
 ``rnn``, ``lstm`` and ``gru`` expose ``num_layers``, ``layer``,
 ``init_stack``, ``stack_forward`` and ``stack_backward``, which call the
 functions here with the module itself as ``model`` (its
-``hidden_forward``, ``hidden_backward``, ``state_at``).
+``hidden_forward``, ``hidden_backward``, ``state_at``, and the output
+layer's ``output_forward``, ``output_backward`` and ``Backward``, rnn's
+in all three). This module imports none of them.
 """
 
 from __future__ import annotations
@@ -52,8 +54,6 @@ def forward(model, params, x, states0, f_h: str, f_s: str, name: str):
     """(o (T, B, K), [state_at(cache_l, T)], [cache_l]) of the stack;
     ``states0`` has one initial state per layer (called ``name`` in
     error messages)."""
-    from . import rnn
-
     layers = model.num_layers(params)
     if len(states0) != layers:
         raise ValueError(f"params hold {layers} layers but {name} has "
@@ -64,23 +64,21 @@ def forward(model, params, x, states0, f_h: str, f_s: str, name: str):
                                              inputs, state0, f_h)
         finals.append(model.state_at(cache, x.shape[0]))
         caches.append(cache)
-    o, _ = rnn.output_forward(params, inputs, f_s)
+    o, _ = model.output_forward(params, inputs, f_s)
     return o, finals, caches
 
 
 def backward(model, params, dz_s, caches, dstate_Ts, name: str):
-    """rnn.Backward(grads with the keys of params, dx, [dstate_l(0)]);
+    """model.Backward(grads with the keys of params, dx, [dstate_l(0)]);
     ``dstate_Ts``: None or one gradient reaching each layer's last state
     (called ``name`` in error messages)."""
-    from . import rnn
-
     hs = caches[-1].hs[1:, ...]
     want = tuple(hs.shape[:2]) + (params["W_s"].shape[0],)
     check_array(dz_s, "dz_s", shape=want)
     if dstate_Ts is not None and len(dstate_Ts) != len(caches):
         raise ValueError(f"{name} has {len(dstate_Ts)} entries for "
                          f"{len(caches)} layers")
-    out_grads, dhs = rnn.output_backward(params, dz_s, hs)
+    out_grads, dhs = model.output_backward(params, dz_s, hs)
     grads, dstates = dict(out_grads), []
     for index in range(len(caches), 0, -1):
         back = model.hidden_backward(
@@ -89,4 +87,4 @@ def backward(model, params, dz_s, caches, dstate_Ts, name: str):
         grads.update({f"{k}_{index}": v for k, v in back.grads.items()})
         dstates.insert(0, back.dh0)
         dhs = back.dx
-    return rnn.Backward({k: grads[k] for k in params}, dhs, dstates)
+    return model.Backward({k: grads[k] for k in params}, dhs, dstates)

@@ -217,3 +217,181 @@ def test_bad_input_is_named(backend):
         esn.features(x0, readout="input")
     with pytest.raises(ValueError, match="target must have shape"):
         esn.nrmse(B.asarray(np.zeros(3)), B.asarray(np.zeros(4)))
+
+
+# -- reservoirs at scale: sparse W ---------------------------------------
+
+
+def test_sparse_reservoir_has_the_entries_of_the_dense_one(backend):
+    kw = dict(rho=1.1, density=0.2, input_scaling=0.4, bias_scaling=0.1)
+    dense = esn.init_reservoir(2, 60, 3, sparse=False, **kw)
+    sparse = esn.init_reservoir(2, 60, 3, sparse=True, **kw)
+    assert not esn.is_sparse(dense["W"])
+    # a sparse type where the backend has one, dense on the GPU proxy
+    assert esn.is_sparse(sparse["W"]) == (backend.name != "gpu-proxy")
+    np.testing.assert_allclose(_np(sparse["W"]), _np(dense["W"]),
+                               rtol=1e-12, atol=0)
+    for key in ("W_in", "b_in"):
+        np.testing.assert_array_equal(_np(sparse[key]), _np(dense[key]))
+    assert sparse["W"].dtype == backend.float_dtype
+
+
+def test_large_sparse_reservoirs_are_the_default():
+    assert esn.is_sparse(esn.init_reservoir(1, esn.SPARSE_MIN_N, 0,
+                                            density=0.1, xp=np)["W"])
+    assert not esn.is_sparse(esn.init_reservoir(
+        1, esn.SPARSE_MIN_N - 1, 0, density=0.1, xp=np)["W"])
+    assert not esn.is_sparse(esn.init_reservoir(
+        1, esn.SPARSE_MIN_N, 0, density=1.0, xp=np)["W"])
+
+
+@pytest.mark.parametrize("N, density, seed", [(600, 0.1, 0), (300, 0.05, 1),
+                                              (120, 0.5, 2)])
+def test_sparse_radius_is_the_dense_one(N, density, seed):
+    """ARPACK's largest |λ| against all N eigenvalues."""
+    p = esn.init_reservoir(1, N, seed, rho=1.25, density=density,
+                           sparse=True, xp=np)
+    dense = p["W"].toarray()
+    want = np.max(np.abs(np.linalg.eigvals(dense)))
+    assert abs(want - 1.25) < 1e-10
+    assert esn.spectral_radius(p["W"]) == pytest.approx(want, rel=1e-10)
+    assert esn.spectral_radius(dense) == pytest.approx(want, rel=1e-12)
+
+
+def test_blockwise_draw_is_the_one_draw(monkeypatch):
+    """W drawn by blocks (large N) has the entries of one draw, and the
+    generator ends where the one draw leaves it."""
+    rng = np.random.default_rng(5)
+    one = esn.init_reservoir(2, 90, rng, density=0.3, sparse=True, xp=np)
+    after = rng.random(3)
+    monkeypatch.setattr(esn, "_BLOCK", 500)      # blocks of 5 rows
+    rng = np.random.default_rng(5)
+    blocks = esn.init_reservoir(2, 90, rng, density=0.3, sparse=True, xp=np)
+    np.testing.assert_array_equal(rng.random(3), after)
+    for key in one:
+        np.testing.assert_array_equal(_np(blocks[key]), _np(one[key]))
+
+
+@pytest.mark.parametrize("readout", esn.READOUTS)
+def test_sparse_and_dense_reservoirs_fit_alike(backend, readout):
+    r = np.random.default_rng(11)
+    kw = dict(rho=0.9, density=0.2, bias_scaling=0.2)
+    dense = esn.init_reservoir(2, 40, 6, sparse=False, **kw)
+    sparse = esn.init_reservoir(2, 40, 6, sparse=True, **kw)
+    u = B.asarray(r.normal(size=(60, 3, 2)))
+    y = B.asarray(r.normal(size=(60, 3, 2)))
+    x0 = B.asarray(r.normal(size=(3, 40)))
+    outs = []
+    for p in (dense, sparse):
+        W_out, state = esn.fit(p, u, y, x0, alpha=0.4, beta=1e-6,
+                               washout=10, readout=readout)
+        pred, _ = esn.predict(p, W_out, u, x0, alpha=0.4, readout=readout)
+        gen, _ = esn.generate(p, W_out, u[0, ...], x0, 3, alpha=0.4,
+                              readout=readout)
+        outs.append([_np(W_out), _np(state.x), _np(pred), _np(gen)])
+    for a, b in zip(*outs):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
+
+
+def test_fit_writes_the_features_of_run(backend):
+    """fit's in-place readout vectors are features() of run's states."""
+    r = np.random.default_rng(12)
+    p = esn.init_reservoir(2, 7, 3, rho=0.8)
+    u = B.asarray(r.normal(size=(25, 2, 2)))
+    y = B.asarray(r.normal(size=(25, 2, 2)))
+    x0 = B.asarray(r.normal(size=(2, 7)))
+    xp = B.get_backend().xp
+    for readout in esn.READOUTS:
+        xs, _ = esn.run(p, u, x0, 0.7)
+        rr = esn.features(xs[4:, ...], u[4:, ...], readout)
+        S = xp.reshape(rr, (-1, rr.shape[-1]))
+        want = esn.ridge(S, xp.reshape(y[4:, ...], (-1, 2)), 1e-3)
+        got, _ = esn.fit(p, u, y, x0, 0.7, 1e-3, 4, readout)
+        np.testing.assert_array_equal(_np(got), _np(want))
+
+
+def test_ridge_dual_form_is_the_primal_one(backend):
+    """2 M <= F: the (M, M) system gives the W_out of the (F, F) one."""
+    r = np.random.default_rng(13)
+    S, Y = r.normal(size=(15, 40)), r.normal(size=(15, 2))
+    got = _np(esn.ridge(B.asarray(S), B.asarray(Y), 1e-2))
+    want = np.linalg.solve(S.T @ S + 1e-2 * np.eye(40), S.T @ Y).T
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
+# -- bad input: one clear error naming the argument -----------------------
+
+
+def test_nan_or_inf_is_refused(backend):
+    p = esn.init_reservoir(1, 5, 0)
+    x0 = B.asarray(np.zeros((1, 5)))
+    good = np.linspace(-1, 1, 20).reshape(20, 1, 1)
+    bad = good.copy()
+    bad[7] = np.nan
+    with pytest.raises(ValueError, match=r"^u holds 1 NaN"):
+        esn.fit(p, B.asarray(bad), B.asarray(good), x0, washout=2)
+    with pytest.raises(ValueError, match=r"^y holds 1 NaN"):
+        esn.fit(p, B.asarray(good), B.asarray(bad), x0, washout=2)
+    W_out, _ = esn.fit(p, B.asarray(good), B.asarray(good), x0, washout=2)
+    with pytest.raises(ValueError, match=r"^u holds 1 NaN"):
+        esn.predict(p, W_out, B.asarray(bad), x0)
+    inf = good.copy()
+    inf[3] = np.inf
+    with pytest.raises(ValueError, match=r"^u holds 1 NaN or infinite"):
+        esn.run(p, B.asarray(inf), x0)
+    with pytest.raises(ValueError, match=r"^x0 holds"):
+        esn.run(p, B.asarray(good), B.asarray(np.full((1, 5), np.nan)))
+    with pytest.raises(ValueError, match=r"^u_first holds"):
+        esn.generate(p, W_out, B.asarray(np.array([[np.nan]])), x0, 2)
+    with pytest.raises(ValueError, match=r"^W_out holds"):
+        esn.predict(p, W_out * np.nan, B.asarray(good), x0)
+
+
+def test_wrong_shapes_are_blamed_on_the_argument(backend):
+    p = esn.init_reservoir(1, 5, 0)
+    x0 = B.asarray(np.zeros((1, 5)))
+    y = B.asarray(np.zeros((20, 1, 1)))
+    with pytest.raises(ValueError, match=r"^u must have 3 dimensions, got "
+                                         r"shape \(20,\)"):
+        esn.fit(p, B.asarray(np.zeros(20)), y, x0)
+    with pytest.raises(ValueError, match=r"^y must have 3 dimensions"):
+        esn.fit(p, B.asarray(np.zeros((20, 1, 1))), B.asarray(np.zeros(20)),
+                x0)
+    with pytest.raises(ValueError, match=r"^y must have shape \(T, B, K\)"):
+        esn.fit(p, B.asarray(np.zeros((20, 1, 1))),
+                B.asarray(np.zeros((19, 1, 1))), x0)
+    with pytest.raises(ValueError, match=r"^W_out must have shape \(\*, 6\)"):
+        esn.predict(p, B.asarray(np.zeros((1, 5))), y, x0)
+
+
+def test_lists_fractions_and_empty_series_are_refused(backend):
+    p = esn.init_reservoir(1, 5, 0)
+    x0 = B.asarray(np.zeros((1, 5)))
+    u = B.asarray(np.zeros((20, 1, 1)))
+    with pytest.raises(TypeError, match=r"^u must be an array, got list"):
+        esn.fit(p, [[[0.0]]] * 20, u, x0)
+    with pytest.raises(TypeError, match=r"^y must be an array, got list"):
+        esn.fit(p, u, [[[0.0]]] * 20, x0)
+    with pytest.raises(TypeError, match=r"^u must be an array, got list"):
+        esn.run(p, [[[0.0]]], x0)
+    with pytest.raises(TypeError, match=r"^washout must be an int.*2\.5"):
+        esn.fit(p, u, u, x0, washout=2.5)
+    with pytest.raises(TypeError, match=r"^washout must be an int"):
+        esn.ESN(esn.Config(N=5, washout=1.5), p).fit(u, u, esn.State(x0))
+    empty = B.asarray(np.zeros((0, 1, 1)))
+    with pytest.raises(ValueError, match=r"^u must have shape \(T >= 1, B, "
+                                         r"D = 1\), got \(0, 1, 1\)"):
+        esn.fit(p, empty, empty, x0)
+    with pytest.raises(ValueError, match=r"^u must have shape \(T >= 1"):
+        esn.predict(p, B.asarray(np.zeros((1, 6))), empty, x0)
+    with pytest.raises(TypeError, match=r"^u must be a floating array"):
+        esn.run(p, B.asarray(np.zeros((3, 1, 1), dtype=np.int64)), x0)
+
+
+def test_large_ridge_by_cholesky_is_the_lu_one():
+    r = np.random.default_rng(14)
+    S, Y = r.normal(size=(700, esn.SPARSE_MIN_N)), r.normal(size=(700, 2))
+    A = S.T @ S + 1e-3 * np.eye(S.shape[1])
+    want = np.linalg.solve(A, S.T @ Y).T
+    np.testing.assert_allclose(esn.ridge(S, Y, 1e-3), want, rtol=1e-9,
+                               atol=1e-12)

@@ -44,7 +44,7 @@ NBVAL := $(BIN)/python -m pytest -p no:cacheprovider --nbval \
 
 .PHONY: install book test test-unit test-nbval test-book notebooks \
 	exercises check-math bench bench-gpu test-gpu clean lock refresh \
-	lab pdf test-browser browser-tools gpu-kit gpu-rehearsal
+	lab pdf test-browser browser-tools gpu-kit gpu-check gpu-rehearsal
 
 install: $(STAMP)
 
@@ -199,7 +199,12 @@ lock:
 gpu-kit: $(STAMP)
 	$(BIN)/python .ci/gpu_kit.py --python 3.12
 
-# there: bash .ci/gpu_check.sh (unit tests, notebooks under CuPy, sweeps).
+# there: make gpu-check, or without make: bash .ci/gpu_check.sh (unit
+# tests, notebooks under CuPy, sweeps; results in $$OUT or gpu-results/)
+gpu-check:
+	bash .ci/gpu_check.sh
+
+
 # Rehearsed here without network (unshare -n, as root) on a Python 3.12
 # that holds only the GPU image's packages, the GPU proxy for CuPy.
 REHEARSAL := .gpu-rehearsal

@@ -74,13 +74,13 @@ for name in ("numpy", "scipy", "cupy", "array_api_compat", "array_api_strict",
 EOF
 
 # 1. unit tests, every backend there is
-step unit-tests 150 $PY -m pytest -p no:cacheprovider -q -n "$JOBS" \
+step unit-tests 120 $PY -m pytest -p no:cacheprovider -q -n "$JOBS" \
     --junitxml="$RESULTS/unit-tests.xml" tests
 
 # 2. every notebook under the device backend against the stored outputs
 cat tests/nbval_sanitize.cfg tests/nbval_sanitize_gpu.cfg > "$RESULTS/sanitize.cfg"
 NOTEBOOKS=$(ls -d book solutions exercises 2> /dev/null)
-step notebooks 210 env COMPANION_BACKEND="$BACKEND" $PY -m pytest \
+step notebooks 200 env COMPANION_BACKEND="$BACKEND" $PY -m pytest \
     -p no:cacheprovider -q --nbval --nbval-current-env \
     --nbval-sanitize-with "$RESULTS/sanitize.cfg" --ignore=book/_build \
     -n "$JOBS" --dist loadfile --junitxml="$RESULTS/notebooks.xml" $NOTEBOOKS
@@ -92,7 +92,7 @@ SWEEP_ARGS=()
 for bench in benchmarks/numpy_vs_cupy.py benchmarks/esn_numpy_vs_cupy.py; do
     [ -f "$bench" ] || continue
     name=sweep-$(basename "$bench" .py)
-    step "$name" 45 env OMP_NUM_THREADS="$CORES" OPENBLAS_NUM_THREADS="$CORES" \
+    step "$name" 75 env OMP_NUM_THREADS="$CORES" OPENBLAS_NUM_THREADS="$CORES" \
         $PY "$bench" "${SWEEP_ARGS[@]}"
 done
 cp benchmarks/results/*cupy*.json "$RESULTS/" 2> /dev/null

@@ -209,15 +209,17 @@ gpu-check:
 # that holds only the GPU image's packages, the GPU proxy for CuPy.
 REHEARSAL := .gpu-rehearsal
 PYTHON312 ?= python3.12
+# the proxy on 2 CPU cores is much slower than CuPy on a GPU machine
+REHEARSAL_SCALE ?= 6
 gpu-rehearsal: gpu-kit
 	test -x $(REHEARSAL)/bin/python || $(PYTHON312) -m venv $(REHEARSAL)
 	$(REHEARSAL)/bin/python -m pip install --quiet numpy scipy matplotlib \
 		pytest pytest-xdist hypothesis tqdm threadpoolctl pyyaml \
 		markdown-it-py attrs packaging pygments psutil coverage \
-		typing-extensions python-dateutil
+		typing-extensions python-dateutil setuptools wheel
 	rm -rf gpu-results/rehearsal
 	unshare -n sh -c 'ip link set lo up && GPU_PYTHON=$(REHEARSAL)/bin/python \
-		GPU_BACKEND=gpu-proxy GPU_JOBS=2 GPU_TIME_SCALE=4 \
+		GPU_BACKEND=gpu-proxy GPU_JOBS=2 GPU_TIME_SCALE=$(REHEARSAL_SCALE) \
 		GPU_SITE=/tmp/companion-rehearsal-site \
 		bash .ci/gpu_check.sh gpu-results/rehearsal'
 

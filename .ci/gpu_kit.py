@@ -31,9 +31,9 @@ LIMIT_MIB = 60
 # what the notebooks and the tests import beyond the image
 NEEDED = ["nbval", "jupytext", "ipykernel", "nbclient", "nbformat",
           "array-api-compat", "array-api-strict"]
-# imported only for myst_nb.glue, which needs none of myst-nb's
-# dependencies (Sphinx and the rest are for building the book)
-NO_DEPS = ["myst-nb"]
+# imported only for myst_nb.glue, which needs docutils and none of
+# myst-nb's other dependencies (Sphinx and the rest build the book)
+NO_DEPS = ["myst-nb", "docutils"]
 PLATFORMS = ["manylinux_2_28_x86_64", "manylinux_2_27_x86_64",
              "manylinux_2_17_x86_64", "manylinux2014_x86_64",
              "manylinux1_x86_64"]

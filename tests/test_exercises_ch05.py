@@ -6,9 +6,14 @@ solved function must pass every case, and each wrong implementation below
 output gate reading c(t-1), gates swapped, a sigmoid candidate; the tanh'
 of the cell dropped, the gradient from h(t) not added to dc, dc(t-1)
 without f, a transposed U; a gate or a peephole miscounted; a mutated
-input, a missing return) must fail.
+input, a missing return; for the stacked step, the package's gate order,
+a layer fed the lower layer's previous state, the bias column dropped,
+the columns swapped, the top layer only; for the carousel, the forget
+rate 1 - σ in place of σ, the ceiling of ln q / ln f, its floor, the real
+number, the bias itself as the gate) must fail.
 """
 
+import math
 from pathlib import Path
 
 import pytest
@@ -26,7 +31,7 @@ sig = activations.sigmoid
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(5) == ["5.1", "5.2", "5.3"]
+    assert checks.chapter_ids(5) == ["5.1", "5.2", "5.3", "5.4", "5.5"]
     assert set(SOLVED) == set(checks.chapter_ids(5))
 
 
@@ -212,6 +217,81 @@ def count_float(D, H, K, peephole, coupled):
     return float(SOLVED["5.3"](D, H, K, peephole, coupled))
 
 
+# -- mutants of 5.4: a stacked step in the block form ---------------------
+
+
+def _stack(blocks, x, hs_prev, cs_prev, order="ifoc", feed="new",
+           bias=True, columns="below_first", top_only=False):
+    """The right stacked step with one switch for each usual mistake."""
+    xp = B.namespace(x)
+    below, hs, cs = x, [], []
+    for l, (W, h, c) in enumerate(zip(blocks, hs_prev, cs_prev)):
+        H, n = h.shape[1], below.shape[1]
+        if feed == "old" and l > 0:
+            below = hs_prev[l - 1]
+        if columns == "below_first":
+            a = below @ W[:, :n].T + h @ W[:, n:n + H].T
+        else:
+            a = h @ W[:, :H].T + below @ W[:, H:H + n].T
+        if bias:
+            a = a + W[:, -1]
+        z = {g: a[:, k * H:(k + 1) * H] for k, g in enumerate(order)}
+        c = sig(z["f"]) * c + sig(z["i"]) * xp.tanh(z["c"])
+        below = sig(z["o"]) * xp.tanh(c)
+        hs.append(below)
+        cs.append(c)
+    return (hs[-1:], cs[-1:]) if top_only else (hs, cs)
+
+
+def stack_package_gate_order(blocks, x, hs_prev, cs_prev):  # f, i, o, c
+    return _stack(blocks, x, hs_prev, cs_prev, order="fioc")
+
+
+def stack_fed_previous_state(blocks, x, hs_prev, cs_prev):
+    # layer l reads h_{t-1}^{l-1}, not the new h_t^{l-1}
+    return _stack(blocks, x, hs_prev, cs_prev, feed="old")
+
+
+def stack_without_bias(blocks, x, hs_prev, cs_prev):
+    return _stack(blocks, x, hs_prev, cs_prev, bias=False)
+
+
+def stack_columns_swapped(blocks, x, hs_prev, cs_prev):
+    return _stack(blocks, x, hs_prev, cs_prev, columns="own_first")
+
+
+def stack_top_layer_only(blocks, x, hs_prev, cs_prev):
+    return _stack(blocks, x, hs_prev, cs_prev, top_only=True)
+
+
+# -- mutants of 5.5: the carousel's horizon -------------------------------
+
+
+def _f(b_f):
+    return 1.0 / (1.0 + math.exp(-b_f))
+
+
+def carousel_forget_rate(b_f, q):  # 1 - σ(b_f) taken as what is kept
+    return math.floor(math.log(q) / math.log(1.0 - _f(b_f))) + 1
+
+
+def carousel_ceiling(b_f, q):  # wrong exactly where σ^n = q
+    return math.ceil(math.log(q) / math.log(_f(b_f)))
+
+
+def carousel_floor(b_f, q):
+    return math.floor(math.log(q) / math.log(_f(b_f)))
+
+
+def carousel_real(b_f, q):
+    return math.log(q) / math.log(_f(b_f))
+
+
+def carousel_bias_as_gate(b_f, q):
+    return math.floor(math.log(q) / math.log(abs(b_f) / (1 + abs(b_f)))) \
+        + 1
+
+
 MUTANTS = {
     "5.1": [step_forget_on_candidate, step_no_tanh_on_cell,
             step_output_reads_c_prev, step_input_forget_swapped,
@@ -223,6 +303,11 @@ MUTANTS = {
     "5.3": [count_one_bias_only, count_coupling_ignored,
             count_full_peephole_matrices, count_three_peepholes_always,
             count_no_output_bias, count_float],
+    "5.4": [stack_package_gate_order, stack_fed_previous_state,
+            stack_without_bias, stack_columns_swapped,
+            stack_top_layer_only],
+    "5.5": [carousel_forget_rate, carousel_ceiling, carousel_floor,
+            carousel_real, carousel_bias_as_gate],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"step_in_place": "modified its input c_prev",

@@ -6,15 +6,19 @@ solved function must pass every case, and each wrong implementation below
 gate applied to the input, a missing tanh, a transposed U_h, a dropped
 path into dh(t-1), the sign of dz flipped, PyTorch's extra bias
 forgotten, four gates counted as in an LSTM, a mutated input, a missing
-return, ...) must fail.
+return, the update gate not negated, the reset gate negated too, b_hn set
+to b_h, b_h left in, 1/z or ln 2 / z for the half-life, ...) must fail.
+The mapping of 6.4 is also checked where it matters: the lectures' GRU
+and its image in PyTorch's convention compute the same states.
 """
 
+import math
 from pathlib import Path
 
 import pytest
 
 from companion import backend as B
-from companion import checks
+from companion import checks, gru
 from companion.activations import sigmoid
 
 from exercise_support import mutant_tests, solved_functions
@@ -25,7 +29,7 @@ SOLVED = solved_functions(SOLUTION)
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(6) == ["6.1", "6.2", "6.3"]
+    assert checks.chapter_ids(6) == ["6.1", "6.2", "6.3", "6.4", "6.5"]
     assert set(SOLVED) == set(checks.chapter_ids(6))
 
 
@@ -204,6 +208,66 @@ def count_float(D, H, K, convention):
     return float(SOLVED["6.3"](D, H, K, convention))
 
 
+# -- mutants of 6.4: the lectures' GRU in PyTorch's convention -------------
+
+
+def _to_pytorch(params, negate=("W_z", "U_z", "b_z"), b_hn="zero",
+                keep_b_h=False):
+    new = {k: -v if k in negate else v for k, v in params.items()
+           if k != "b_h" or keep_b_h}
+    new["b_in"] = params["b_h"]
+    new["b_hn"] = params["b_h"] if b_hn == "b_h" else 0.0 * params["b_h"]
+    return new
+
+
+def convention_not_negated(params):
+    return _to_pytorch(params, negate=())
+
+
+def convention_bias_not_negated(params):  # only the weights of z
+    return _to_pytorch(params, negate=("W_z", "U_z"))
+
+
+def convention_reset_negated_too(params):
+    return _to_pytorch(params, negate=("W_z", "U_z", "b_z", "W_r", "U_r",
+                                       "b_r"))
+
+
+def convention_b_hn_is_b_h(params):
+    return _to_pytorch(params, b_hn="b_h")
+
+
+def convention_b_h_kept(params):
+    return _to_pytorch(params, keep_b_h=True)
+
+
+def convention_in_place(params):
+    for key in ("W_z", "U_z", "b_z"):
+        params[key] = -params[key]
+    params["b_in"], params["b_hn"] = params["b_h"], 0.0 * params["b_h"]
+    del params["b_h"]
+    return params
+
+
+# -- mutants of 6.5: the half-life ----------------------------------------
+
+
+def half_life_rule_of_thumb(z):
+    return 1.0 / z
+
+
+def half_life_ln2_over_z(z):  # the small-z limit, taken as exact
+    return math.log(2.0) / z
+
+
+def half_life_log_of_z(z):  # (z)^t = 1/2: the gate taken as what stays
+    return math.log(0.5) / math.log(z)
+
+
+def half_life_rounded_up(z):
+    return float(math.ceil(math.log(0.5) / math.log(1.0 - z)))
+
+
 MUTANTS = {
     "6.1": [step_reset_after_product, step_z_weights_old_state,
             step_reset_on_input, step_no_reset, step_missing_tanh,
@@ -215,6 +279,11 @@ MUTANTS = {
             back_grads_only],
     "6.3": [count_without_b_hn, count_four_gates, count_no_output_layer,
             count_U_as_H_by_D, count_both_biases_everywhere, count_float],
+    "6.4": [convention_not_negated, convention_bias_not_negated,
+            convention_reset_negated_too, convention_b_hn_is_b_h,
+            convention_b_h_kept, convention_in_place],
+    "6.5": [half_life_rule_of_thumb, half_life_ln2_over_z,
+            half_life_log_of_z, half_life_rounded_up],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"step_in_place": "modified its input h_prev",
@@ -223,9 +292,32 @@ SAYS = {"step_in_place": "modified its input h_prev",
         "back_grads_only": "expected a tuple (dx, dh_prev, grads)",
         "back_dU_h_with_h_prev": "grads['U_h']",
         "back_dx_without_candidate": "dx:",
-        "count_float": "expected an integer"}
+        "count_float": "expected an integer",
+        "convention_in_place": "modified its input params"}
 
 
 # every exercise has >= 4 mutants, and each is rejected
 test_every_exercise_has_mutants, test_mutants_are_rejected = \
     mutant_tests(6, MUTANTS, SAYS)
+
+
+def test_the_mapping_of_6_4_computes_the_same_states():
+    """The reference of 6.4 against the thing it claims: for a diagonal
+    U_h the two conventions' GRUs give the same states (and for a full
+    U_h they do not, so the check has something to find)."""
+    r = B.make_rng(3)
+    p = gru.init_params(3, 4, 2, r)
+    p = {k: v + B.random_normal(tuple(v.shape), r, 0.3) for k, v in p.items()}
+    x, h0 = B.random_normal((15, 2, 3), r), B.random_normal((2, 4), r, 0.5)
+    mapping = SOLVED["6.4"]
+    xp = B.namespace(x)
+    diag = dict(p, U_h=p["U_h"] * B.asarray(xp.eye(4)))
+
+    def gap(q):
+        a, _ = gru.hidden_forward(q, x, h0)
+        b, _ = gru.hidden_forward(mapping(q), x, h0)
+        return float(xp.max(xp.abs(a - b)))
+
+    assert gru.convention(mapping(diag)) == "pytorch"
+    assert gap(diag) < 1e-12
+    assert gap(p) > 1e-3

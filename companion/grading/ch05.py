@@ -14,9 +14,14 @@ peepholes, separate input and forget gates):
          dW_g = dz_g X(t)^T, dU_g = dz_g h(t-1)^T, db_g = dz_g
     5.3  the number of parameters: n_g (HD + H² + H) + n_p H + KH + K with
          n_g = 4 gates (3 when i = 1 - f) and n_p peepholes (3, or 2)
+    5.4  one step of a stack in seed 001's block form: (i; f; o; c̃) =
+         (σ; σ; σ; tanh) W^l (h_t^{l-1}; h_{t-1}^l; 1), layer by layer
+    5.5  the carousel's horizon: the smallest n with σ(b_f)^n < q
 
-The references are ``lstm.step_forward``, ``lstm.step_backward`` and the
-sizes of ``lstm.init_params``. Biases and the states are non-zero.
+The references are ``lstm.step_forward``, ``lstm.step_backward``, the
+sizes of ``lstm.init_params``, ``lstm.step_forward`` layer by layer on
+the blocks cut back into the package's keys, and the decay simulated
+step by step. Biases and the states are non-zero.
 """
 
 from __future__ import annotations
@@ -122,3 +127,84 @@ def _count_cases():
 register(Exercise(
     "5.3", "the parameters of an LSTM layer", parameter_count,
     _count_cases, exact=True))
+
+
+# -- 5.4 a stacked step in seed 001's block form --------------------------
+
+
+def _layer_params(W, n, H):
+    """The package's keys of one layer from W^l (rows i, f, o, c)."""
+    p = {}
+    for k, g in enumerate("ifoc"):
+        rows = W[k * H:(k + 1) * H]
+        p[f"W_{g}"], p[f"U_{g}"] = rows[:, :n], rows[:, n:n + H]
+        p[f"b_{g}"] = rows[:, -1]
+    return p
+
+
+def stack_step(blocks, x, hs_prev, cs_prev):
+    """Reference of 5.4: lstm.step_forward layer by layer."""
+    below, hs, cs = x, [], []
+    for W, h, c in zip(blocks, hs_prev, cs_prev):
+        p = _layer_params(W, below.shape[1], h.shape[1])
+        state, _ = lstm.step_forward(p, below, lstm.State(h, c))
+        below = state.h
+        hs.append(state.h)
+        cs.append(state.c)
+    return hs, cs
+
+
+def _stack_case(label, seed, B, D, sizes, scale=1.0):
+    r = _rng(seed)
+    blocks, n = [], D
+    for H in sizes:
+        W = r.normal(0.0, 0.7 * scale, (4 * H, n + H + 1))
+        W[H:2 * H, -1] += 1.0                 # a forget bias near 1
+        blocks.append(W)
+        n = H
+    return Case(label, {
+        "blocks": blocks, "x": r.normal(0.0, 1.0, (B, D)),
+        "hs_prev": [r.uniform(-0.9, 0.9, (B, H)) for H in sizes],
+        "cs_prev": [r.normal(0.0, 1.0, (B, H)) for H in sizes]})
+
+
+def _stack_cases():
+    return [
+        _stack_case("one layer, B = D = H = 1", 55, 1, 1, (1,)),
+        _stack_case("two layers, B = 3, D = 2, H = 4, 3", 56, 3, 2, (4, 3)),
+        _stack_case("three layers, B = 2, D = 3, H = 2, 5, 1", 57, 2, 3,
+                    (2, 5, 1)),
+        _stack_case("two layers, B = 1, D = 4, H = 4, 4", 58, 1, 4, (4, 4)),
+        _stack_case("two layers, saturated gates", 59, 2, 2, (3, 3),
+                    scale=4.0),
+    ]
+
+
+register(Exercise(
+    "5.4", "a stacked LSTM step in the lectures' block form", stack_step,
+    _stack_cases, outputs=("hs", "cs")))
+
+
+# -- 5.5 the carousel's horizon ------------------------------------------
+
+
+def carousel_steps(b_f, q):
+    """Reference of 5.5: multiply by σ(b_f) until less than q is left
+    (a simulation, not the closed form the student derives)."""
+    f, n, kept = 1.0 / (1.0 + np.exp(-b_f)), 0, 1.0
+    while kept >= q:
+        kept *= f
+        n += 1
+    return n
+
+
+def _carousel_cases():
+    pairs = ((1.0, 0.5), (0.0, 0.5), (0.0, 0.25), (3.0, 0.1), (5.0, 0.01),
+             (-1.0, 0.5), (2.0, 1.0), (1.0, 1e-3), (4.0, 0.37))
+    return [Case(f"b_f = {b}, q = {q}", {"b_f": b, "q": q})
+            for b, q in pairs]
+
+
+register(Exercise(
+    "5.5", "how long the carousel keeps a value", carousel_steps,
+    _carousel_cases, exact=True))

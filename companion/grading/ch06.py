@@ -13,9 +13,15 @@ candidate):
          gradients of the nine parameters (summed over the batch)
     6.3  the number of parameters of a GRU layer with its output layer,
          3 (H D + H² + H) + K H + K, plus H for PyTorch's b_hn
+    6.4  lecture parameters in PyTorch's convention (diagonal U_h): W_z,
+         U_z, b_z negated, b_in = b_h, b_hn = 0
+    6.5  the half-life of a unit with a constant update gate z:
+         (1 - z)^t = 1/2
 
-The references are ``gru.step_forward``, ``gru.step_backward`` and
-``gru.parameter_count``. Every case has non-zero biases and h(t-1).
+The references are ``gru.step_forward``, ``gru.step_backward``,
+``gru.parameter_count``, the mapping (checked against
+``gru.hidden_forward`` in ``tests/test_exercises_ch06.py``) and the decay
+bisected. Every case has non-zero biases and h(t-1).
 """
 
 from __future__ import annotations
@@ -109,3 +115,58 @@ def _count_cases():
 register(Exercise(
     "6.3", "the parameters of a GRU layer", gru_parameter_count,
     _count_cases, exact=True))
+
+
+# -- 6.4 the lectures' GRU in PyTorch's convention -------------------------
+
+
+def lecture_to_pytorch(params):
+    """Reference of 6.4: the update gate negated, b_in = b_h, b_hn = 0."""
+    new = {k: -v if k in ("W_z", "U_z", "b_z") else v
+           for k, v in params.items() if k != "b_h"}
+    new["b_in"], new["b_hn"] = params["b_h"], 0.0 * params["b_h"]
+    return new
+
+
+def _convention_case(label, seed, D, H, K=None):
+    p = _params(_rng(seed), D, H)
+    p["U_h"] = np.diag(np.diag(p["U_h"]))   # where the two forms agree
+    if K:
+        p["W_s"] = _rng(seed + 1).normal(0.0, 1.0, (K, H))
+        p["b_s"] = _rng(seed + 2).normal(0.0, 1.0, K)
+    return Case(label, {"params": p})
+
+
+def _convention_cases():
+    return [_convention_case("D = H = 1", 70, 1, 1),
+            _convention_case("D = 3, H = 4", 71, 3, 4),
+            _convention_case("D = 2, H = 5, with W_s, b_s", 72, 2, 5, 3),
+            _convention_case("D = 4, H = 2", 73, 4, 2),
+            _convention_case("D = 1, H = 3, with W_s, b_s", 74, 1, 3, 1)]
+
+
+register(Exercise(
+    "6.4", "the lectures' GRU in PyTorch's convention", lecture_to_pytorch,
+    _convention_cases))
+
+
+# -- 6.5 the half-life of a unit -------------------------------------------
+
+
+def gru_half_life(z):
+    """Reference of 6.5: t with (1 - z)^t = 1/2, found by bisection on
+    t ln(1 - z) - ln(1/2) (not the closed form the student derives)."""
+    low, high = 0.0, 1.0
+    while (1.0 - z) ** high > 0.5:
+        high *= 2.0
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if (1.0 - z) ** mid > 0.5 else (low, mid)
+    return 0.5 * (low + high)
+
+
+register(Exercise(
+    "6.5", "the half-life of a GRU unit", gru_half_life,
+    lambda: [Case(f"z = {z}", {"z": z})
+             for z in (0.5, 0.1, 0.3, 0.9, 0.01, 0.75)],
+    rtol=1e-10, atol=0.0))

@@ -25,7 +25,7 @@ from exercise_support import mutant_tests, solved_functions
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = ROOT / "solutions" / "01-recurrent-networks.md"
 SOLVED = solved_functions(SOLUTION)
-IDS = ["1.1", "1.2", "1.3", "1.4"]
+IDS = ["1.1", "1.2", "1.3", "1.4", "1.5", "1.6"]
 
 
 def test_every_exercise_has_a_solution_and_a_check():
@@ -291,6 +291,68 @@ def m2o_none(params, x, h0, y):
     _logits(params, x, h0)
 
 
+# -- mutants of 1.5: a linear one-to-many network -------------------------
+
+
+def _linear(W_e, W_h, W_s, b_s, x1, T, first_power=0, transpose_h=False,
+            bias=True, refeed=False):
+    """The closed form with one switch for each usual mistake."""
+    xp = B.namespace(x1)
+    h = x1 @ W_e.T
+    for _ in range(first_power):
+        h = h @ W_h.T
+    outputs = []
+    for _ in range(T):
+        outputs.append(h @ W_s.T + (b_s if bias else 0.0))
+        h = h @ (W_h if transpose_h else W_h.T)
+        if refeed:                      # X(t) kept at X(1), not zero
+            h = h + x1 @ W_e.T
+    return xp.stack(outputs)
+
+
+def linear_one_power_too_many(W_e, W_h, W_s, b_s, x1, T):  # W_h^t
+    return _linear(W_e, W_h, W_s, b_s, x1, T, first_power=1)
+
+
+def linear_W_h_transposed(W_e, W_h, W_s, b_s, x1, T):
+    return _linear(W_e, W_h, W_s, b_s, x1, T, transpose_h=True)
+
+
+def linear_no_output_bias(W_e, W_h, W_s, b_s, x1, T):
+    return _linear(W_e, W_h, W_s, b_s, x1, T, bias=False)
+
+
+def linear_input_every_step(W_e, W_h, W_s, b_s, x1, T):
+    return _linear(W_e, W_h, W_s, b_s, x1, T, refeed=True)
+
+
+def linear_last_output_only(W_e, W_h, W_s, b_s, x1, T):
+    return _linear(W_e, W_h, W_s, b_s, x1, T)[-1]
+
+
+# -- mutants of 1.6: the cost of RNNRUN -------------------------------------
+
+
+def cost_no_output_layer(T, B_, D, H, K):
+    return T * B_ * (D * H + H * H)
+
+
+def cost_one_sequence(T, B_, D, H, K):  # the batch forgotten
+    return T * (D * H + H * H + H * K)
+
+
+def cost_square_input(T, B_, D, H, K):  # W_e taken as (H, H)
+    return T * B_ * (2 * H * H + H * K)
+
+
+def cost_T_plus_one(T, B_, D, H, K):  # an extra step for h(0)
+    return (T + 1) * B_ * (D * H + H * H + H * K)
+
+
+def cost_float(T, B_, D, H, K):
+    return float(T * B_ * (D * H + H * H + H * K))
+
+
 MUTANTS = {
     "1.1": [step_W_e_not_transposed, step_W_h_not_transposed, step_no_bias,
             step_no_memory, step_relu, step_sigmoid, step_no_activation,
@@ -304,6 +366,11 @@ MUTANTS = {
     "1.4": [m2o_first_step, m2o_every_step, m2o_gradient_everywhere,
             m2o_batch_mean, m2o_no_target, m2o_last_step_only,
             m2o_softmax_outputs_as_logits, m2o_none],
+    "1.5": [linear_one_power_too_many, linear_W_h_transposed,
+            linear_no_output_bias, linear_input_every_step,
+            linear_last_output_only],
+    "1.6": [cost_no_output_layer, cost_one_sequence, cost_square_input,
+            cost_T_plus_one, cost_float],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"step_W_e_not_transposed": "raised ValueError",

@@ -1,8 +1,9 @@
 """Exercises of chapter 8: the solutions pass on every backend, and
 plausible wrong answers (a shuffled split, scaling on all the data or
 on train + validation, the sample std, an off-by-one split, no intercept,
-a transposed W, ln 2 instead of ln, the sum instead of the mean, ...)
-fail.
+a transposed W, ln 2 instead of ln, the sum instead of the mean, the
+variance without the bias term, the drift's error taken as its bias alone,
+p = a / L, p = a^L, ...) fail.
 """
 
 import math
@@ -25,7 +26,7 @@ def _ns(x):
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(8) == ["8.1", "8.2", "8.3"]
+    assert checks.chapter_ids(8) == ["8.1", "8.2", "8.3", "8.4", "8.5"]
     assert set(SOLVED) == set(checks.chapter_ids(8))
 
 
@@ -169,6 +170,49 @@ def ppl_no_log_softmax(z, y):  # the raw score taken as log-probability
     return math.exp(-float(xp.mean(picked)))
 
 
+# -- mutants of 8.4: the naive and the drift forecasts ---------------------
+
+
+def mses_variance_only(mu_train, mu_test, var_test):  # the bias forgotten
+    return var_test, var_test
+
+
+def mses_bias_only(mu_train, mu_test, var_test):  # the spread forgotten
+    return mu_test ** 2, (mu_test - mu_train) ** 2
+
+
+def mses_swapped(mu_train, mu_test, var_test):
+    return var_test + (mu_test - mu_train) ** 2, var_test + mu_test ** 2
+
+
+def mses_sign_of_bias(mu_train, mu_test, var_test):  # (μ + c)², not (μ - c)²
+    return var_test + mu_test ** 2, var_test + (mu_test + mu_train) ** 2
+
+
+def mses_std_not_variance(mu_train, mu_test, var_test):
+    sd = math.sqrt(var_test)
+    return sd + mu_test ** 2, sd + (mu_test - mu_train) ** 2
+
+
+# -- mutants of 8.5: digits right and strings right ----------------------
+
+
+def needed_divided(a, L):
+    return a / L
+
+
+def needed_power(a, L):
+    return a ** L
+
+
+def needed_linear(a, L):  # 1 - (1 - a) / L, the small-error guess
+    return 1.0 - (1.0 - a) / L
+
+
+def needed_log(a, L):
+    return math.log(a) / L
+
+
 MUTANTS = {
     "8.1": [split_scaled_on_all, split_scaled_on_train_and_val,
             split_sample_std, split_off_by_one, split_shuffled,
@@ -177,6 +221,9 @@ MUTANTS = {
             ar_with_ridge, ar_mean_removed_only, ar_none],
     "8.3": [ppl_base_2, ppl_sum_not_mean, ppl_mean_of_exps,
             ppl_cross_entropy, ppl_next_target, ppl_no_log_softmax],
+    "8.4": [mses_variance_only, mses_bias_only, mses_swapped,
+            mses_sign_of_bias, mses_std_not_variance],
+    "8.5": [needed_divided, needed_power, needed_linear, needed_log],
 }
 SAYS = {"split_in_place": "modified its input s",
         "ar_not_transposed": "wrong shape",

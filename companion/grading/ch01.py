@@ -14,6 +14,10 @@ are those of the notebook ``solutions/01-recurrent-networks.md``:
          stack of L layers of sizes H_1..H_L, with H_0 = D
     1.4  many-to-one: E = -Σ_b log softmax(z_s(T))_{y_b},
          dE/dz_s(t) = 0 for t < T and o(T) - y at t = T
+    1.5  a linear network fed X(1) then zeros: o(t) = W_s W_h^(t-1) W_e X(1)
+         + b_s (reference: the recurrence run step by step)
+    1.6  the multiply-adds of RNNRUN: T B (D H + H H + H K) (reference: the
+         shapes of the three products, summed step by step)
 """
 
 from __future__ import annotations
@@ -229,3 +233,64 @@ def _readout_cases():
 register(Exercise(
     "1.4", "a many-to-one readout", many_to_one_loss, _readout_cases,
     outputs=("E", "dz_s")))
+
+
+# -- 1.5 one-to-many, derived ----------------------------------------------
+
+
+def one_to_many_linear(W_e, W_h, W_s, b_s, x1, T):
+    """Reference of 1.5: the linear recurrence, run step by step on the
+    sequence X(1), 0, ..., 0 (not the closed form)."""
+    xp = namespace(x1)
+    h = xp.zeros((x1.shape[0], W_h.shape[0]), dtype=x1.dtype,
+                 device=device(x1))
+    outputs = []
+    for t in range(T):
+        x_t = x1 if t == 0 else 0.0 * x1
+        h = x_t @ W_e.T + h @ W_h.T    # f_h = identity, b_e = 0
+        outputs.append(h @ W_s.T + b_s)
+    return xp.stack(outputs)
+
+
+def _linear_case(label, seed, B, D, H, K, T, radius):
+    r = _rng(seed)
+    W_h = r.normal(0.0, 1.0, (H, H))
+    W_h *= radius / max(abs(np.linalg.eigvals(W_h)))
+    return Case(label, {"W_e": r.normal(0.0, 1.0, (H, D)), "W_h": W_h,
+                        "W_s": r.normal(0.0, 1.0, (K, H)),
+                        "b_s": r.normal(0.0, 0.5, K),
+                        "x1": r.normal(0.0, 1.0, (B, D)), "T": T})
+
+
+register(Exercise(
+    "1.5", "a linear one-to-many network in closed form",
+    one_to_many_linear, lambda: [
+        _linear_case("B = D = H = K = 1, T = 6", 150, 1, 1, 1, 1, 6, 0.5),
+        _linear_case("the lectures' sizes D = 2, H = 3, K = 2", 151, 2, 2,
+                     3, 2, 8, 0.5),
+        _linear_case("T = 1: no power of W_h", 152, 3, 2, 4, 3, 1, 0.9),
+        _linear_case("square, D = H = 4, radius 1.1 (growing)", 153, 2, 4,
+                     4, 2, 12, 1.1),
+        _linear_case("B = 1, H = 5, K = 1, T = 20", 154, 1, 3, 5, 1, 20,
+                     0.8)]))
+
+
+# -- 1.6 the cost of RNNRUN --------------------------------------------
+
+
+def rnnrun_multiply_adds(T, B, D, H, K):
+    """Reference of 1.6: m n p for each (m, n) @ (n, p) product of the
+    loop (x_t @ W_e.T, h @ W_h.T, h @ W_s.T), added step by step."""
+    products = ((B, D, H), (B, H, H), (B, H, K))
+    return sum(m * n * p for _ in range(T) for m, n, p in products)
+
+
+register(Exercise(
+    "1.6", "the multiply-adds of RNNRUN", rnnrun_multiply_adds,
+    lambda: [Case(f"T = {T}, B = {B}, D = {D}, H = {H}, K = {K}",
+                  {"T": T, "B": B, "D": D, "H": H, "K": K})
+             for T, B, D, H, K in ((1, 1, 1, 1, 1), (5, 3, 2, 3, 2),
+                                   (100, 32, 10, 64, 10),
+                                   (7, 1, 300, 128, 5000),
+                                   (50, 16, 4, 4, 4), (3, 2, 6, 1, 9))],
+    exact=True))

@@ -124,3 +124,46 @@ def _ppl_cases():
 
 register(Exercise("8.3", "perplexity from the cross-entropy", perplexity,
                   _ppl_cases, rtol=1e-9, atol=1e-12))
+
+
+# -- 8.4 the naive and the drift forecasts -------------------------------
+
+
+def forecast_mses(mu_train, mu_test, var_test):
+    """Reference of 8.4: the two MSEs measured on a test series built to
+    have exactly the given mean and population variance (not the closed
+    form): r = mu_test ± sqrt(var_test), half each."""
+    s = math.sqrt(var_test)
+    r = np.array([mu_test + s, mu_test - s] * 4)
+    return (float(np.mean(r ** 2)), float(np.mean((r - mu_train) ** 2)))
+
+
+register(Exercise(
+    "8.4", "the naive and the drift forecasts' errors", forecast_mses,
+    lambda: [Case(f"mu_train = {a}, mu_test = {b}, var_test = {v}",
+                  {"mu_train": a, "mu_test": b, "var_test": v})
+             for a, b, v in ((0.0, 0.0, 1.0), (0.5, 0.5, 1.0),
+                             (0.007, 0.009, 0.0016), (0.3, -0.2, 0.25),
+                             (-1.0, 2.0, 0.0), (0.01, 0.0, 4.0))],
+    outputs=("naive", "drift"), rtol=1e-9, atol=1e-15))
+
+
+# -- 8.5 digits right and strings right ----------------------------------
+
+
+def digit_accuracy_needed(a, L):
+    """Reference of 8.5: p with p^L = a, by bisection on [0, 1]."""
+    low, high = 0.0, 1.0
+    for _ in range(200):
+        mid = 0.5 * (low + high)
+        low, high = (mid, high) if mid ** L < a else (low, mid)
+    return 0.5 * (low + high)
+
+
+register(Exercise(
+    "8.5", "per-digit accuracy from whole-string accuracy",
+    digit_accuracy_needed,
+    lambda: [Case(f"a = {a}, L = {L}", {"a": a, "L": L})
+             for a, L in ((0.5, 5), (0.9, 1), (0.25, 2), (0.99, 20),
+                          (0.1, 5), (1.0, 8))],
+    rtol=1e-12, atol=1e-15))

@@ -84,6 +84,7 @@ FUNCTIONS = {
     "0.6": "elman_parameter_count", "0.7": "central_difference",
     "1.1": "elman_step", "1.2": "rnn_forward",
     "1.3": "stack_parameter_count", "1.4": "many_to_one_loss",
+    "1.5": "one_to_many_linear", "1.6": "rnnrun_multiply_adds",
     "2.1": "linear_unrolled", "2.2": "stacked_forward",
     "2.3": "unrolled_graph_size", "3.1": "step_backward",
     "3.2": "rnn_backward", "3.3": "windows", "3.4": "truncated_gradient",
@@ -96,6 +97,7 @@ FUNCTIONS = {
     "6.5": "gru_half_life", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "8.4": "forecast_mses", "8.5": "digit_accuracy_needed",
 }
 
 # The package's own solution of each exercise ("module.function" under
@@ -112,6 +114,7 @@ REFERENCES = {
     "1.2": ("rnn.forward", "rnn.stack_forward"),
     "1.3": ("rnn.init_stack",),
     "1.4": ("losses.softmax_cross_entropy",),
+    "1.5": ("rnn.forward", "rnn.hidden_forward"),
     "2.2": ("rnn.stack_forward",),
     "2.3": ("viz.stacked_graph", "viz.shortest_path"),
     "3.1": ("rnn.step_backward",),

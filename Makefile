@@ -216,7 +216,7 @@ gpu-rehearsal: gpu-kit
 	$(REHEARSAL)/bin/python -m pip install --quiet numpy scipy matplotlib \
 		pytest pytest-xdist hypothesis tqdm threadpoolctl pyyaml \
 		markdown-it-py attrs packaging pygments psutil coverage \
-		typing-extensions python-dateutil setuptools wheel
+		typing-extensions python-dateutil setuptools wheel scikit-learn
 	rm -rf gpu-results/rehearsal
 	unshare -n sh -c 'ip link set lo up && GPU_PYTHON=$(REHEARSAL)/bin/python \
 		GPU_BACKEND=gpu-proxy GPU_JOBS=2 GPU_TIME_SCALE=$(REHEARSAL_SCALE) \

@@ -64,8 +64,9 @@ export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
 export PYTHONHASHSEED=0 PYDEVD_DISABLE_FILE_VALIDATION=1 MPLBACKEND=
 $PY - <<'EOF' 2>&1 | tee -a "$SUMMARY"
 import importlib
-for name in ("numpy", "scipy", "cupy", "array_api_compat", "array_api_strict",
-             "nbval", "jupytext", "ipykernel", "companion"):
+for name in ("numpy", "scipy", "cupy", "sklearn", "array_api_compat",
+             "array_api_strict", "nbval", "jupytext", "ipykernel",
+             "companion"):
     try:
         module = importlib.import_module(name)
         print(f"{name} {getattr(module, '__version__', '')}")

@@ -10,8 +10,12 @@ array-api-compat, array-api-strict, myst-nb's ``glue``) is downloaded here,
 where the package index is reachable, as wheels for that Python and
 x86-64 Linux, at the versions of the course's lock (.ci/constraints.txt).
 Wheels of packages the image already holds are dropped, so that the
-image's own NumPy and CuPy are the ones tested. The folder stays under
-60 MiB (the machine accepts 64 MiB of files in all) or the script fails.
+image's own NumPy and CuPy are the ones tested. scikit-learn (the book
+extra: the captioning chapter's digits) and its dependencies (joblib,
+threadpoolctl, narwhals, cloudpickle) are all in the image: the kit
+carries none of them (gpu_check.sh prints the version there). The
+folder stays under 60 MiB (the machine accepts 64 MiB of files in all) or
+the script fails.
 
 `.ci/gpu_check.sh` installs the kit there with ``pip --no-index``.
 """

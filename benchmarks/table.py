@@ -42,11 +42,12 @@ def esn(path: Path) -> None:
     print(f"\nESN create + fit + predict on Mackey-Glass vs reservoirpy "
           f"{data['machine']['reservoirpy']}, companion / reservoirpy "
           f"(goal: 0.6 or less), one thread:")
-    print(f"{'N':>6s}{'seeds':>6s}{'ratio':>7s}   NRMSE companion vs "
-          f"reservoirpy (mean ± std)")
+    print(f"{'N':>6s}{'seeds':>6s}{'ratio':>7s}{'CPU':>6s}   NRMSE companion"
+          f" vs reservoirpy (mean ± std)")
     for r in data["rows"]:
         c, t = r["companion"], r["reservoirpy"]
-        print(f"{r['N']:6d}{r['seeds']:6d}{r['time_ratio']:7.2f}   "
+        cpu = f"{r['cpu_ratio']:6.2f}" if "cpu_ratio" in r else f"{'':6s}"
+        print(f"{r['N']:6d}{r['seeds']:6d}{r['time_ratio']:7.2f}{cpu}   "
               f"{c['nrmse_mean']:.2e} ± {c['nrmse_std']:.1e} vs "
               f"{t['nrmse_mean']:.2e} ± {t['nrmse_std']:.1e}")
 

@@ -93,7 +93,10 @@ def spectral_radius(W) -> float:
     if N > 2 and host.nnz:
         v0 = np.random.default_rng(0).uniform(0.5, 1.5, N)
         try:
-            lam = eigs(host, k=1, which="LM", v0=v0, ncv=min(N - 1, 32),
+            # ncv 100: the largest |λ| of a random W has close rivals
+            # (its eigenvalues fill a disc); with few Lanczos vectors
+            # ARPACK then restarts for seconds
+            lam = eigs(host, k=1, which="LM", v0=v0, ncv=min(N - 1, 100),
                        tol=1e-14, return_eigenvectors=False)
             return float(np.max(np.abs(lam)))
         except ArpackNoConvergence:
@@ -202,6 +205,45 @@ def _times_W_T(x, W):
     return x @ W.T
 
 
+def _csr_kernel(W, *arrays):
+    """SciPy's own CSR kernel y += W x (the one that ``W @ x`` ends in)
+    where W is a SciPy CSR matrix and the arrays are NumPy arrays of its
+    dtype; None otherwise (CuPy, mixed dtypes, another SciPy)."""
+    if not (type(W).__module__.startswith("scipy.sparse")
+            and W.format == "csr"
+            and all(isinstance(a, np.ndarray) and a.dtype == W.dtype
+                    for a in arrays)):
+        return None
+    from scipy.sparse import _sparsetools
+
+    return getattr(_sparsetools, "csr_matvec", None)
+
+
+def _drive_one(kernel, W, u_in, b_in, x0, alpha: float, out, first: int):
+    """``_drive`` for one sequence (B = 1) and a SciPy CSR W, the same
+    arithmetic in the same order, into buffers allocated once and with
+    SciPy's kernel called directly: at a few hundred units the checks
+    that ``W @ x`` makes and the temporaries cost more than the product.
+    Returns x(T), (1, N)."""
+    N = W.shape[0]
+    indptr, indices, data = W.indptr, W.indices, W.data
+    y, keep = np.empty(N, dtype=W.dtype), np.empty(N, dtype=W.dtype)
+    spare = [np.empty(N, dtype=W.dtype) for _ in range(2)]
+    x = np.ascontiguousarray(x0[0, ...])
+    for n in range(u_in.shape[0]):
+        y[...] = 0.0
+        kernel(N, N, indptr, indices, data, x, y)        # W x(n-1)
+        np.add(u_in[n, 0, ...], y, out=y)
+        np.add(y, b_in, out=y)
+        np.tanh(y, out=y)                                # x~(n)
+        np.multiply(x, 1.0 - alpha, out=keep)
+        np.multiply(y, alpha, out=y)
+        # x(n), straight into its row of out (a contiguous row)
+        x = out[n - first, 0, ...] if n >= first else spare[n % 2]
+        np.add(keep, y, out=x)
+    return np.reshape(x.copy(), (1, N))
+
+
 def _check_alpha(alpha: float) -> None:
     if not 0.0 < alpha <= 1.0:
         raise ValueError(f"the leak rate alpha must lie in (0, 1], "
@@ -271,6 +313,11 @@ def _drive(params, u, x0, alpha: float, out, first: int = 0):
     W, b_in = params["W"], params["b_in"]
     sparse = is_sparse(W)
     W_T = None if sparse else W.T
+    kernel = (_csr_kernel(W, u_in, b_in, x0, out) if sparse
+              and x0.shape[0] == 1 and out.strides[-1] == out.itemsize
+              else None)
+    if kernel is not None:
+        return _drive_one(kernel, W, u_in, b_in, x0, alpha, out, first)
     x = x0
     for n in range(u.shape[0]):
         if not sparse:
@@ -351,8 +398,29 @@ def ridge(S, Y, beta: float):
     if 2 * M <= F and beta > 0:
         G = S @ S.T + beta * xp.eye(M, dtype=S.dtype, device=device(S))
         return _solve_spd(xp, G, Y).T @ S
+    if F >= SPARSE_MIN_N and isinstance(S, np.ndarray) and beta > 0:
+        return _ridge_cholesky(S, Y, beta)
     A = S.T @ S + beta * xp.eye(F, dtype=S.dtype, device=device(S))
     return _solve_spd(xp, A, S.T @ Y).T
+
+
+def _ridge_cholesky(S, Y, beta: float):
+    """The primal ridge on the host at scale: S^T S + beta I by BLAS syrk
+    (one triangle: half the products of S.T @ S), then Cholesky; LU on
+    the full matrix where it is not numerically positive definite."""
+    import scipy.linalg
+
+    syrk = scipy.linalg.blas.get_blas_funcs("syrk", (S,))
+    A = syrk(1.0, S.T, lower=False)          # upper triangle of S^T S
+    A[np.diag_indices_from(A)] += beta
+    B = S.T @ Y
+    try:
+        factor = scipy.linalg.cho_factor(A, lower=False, overwrite_a=False,
+                                         check_finite=False)
+        return scipy.linalg.cho_solve(factor, B, check_finite=False).T
+    except (np.linalg.LinAlgError, ValueError):
+        A = np.triu(A) + np.triu(A, 1).T
+        return np.linalg.solve(A, B).T
 
 
 def _solve_spd(xp, A, B):

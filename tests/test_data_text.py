@@ -17,6 +17,18 @@ def test_texts_ship_with_python():
     assert text.python_docs(1000) == docs[:1000]
 
 
+def test_python_docs_is_frozen():
+    """The shipped copy is Python 3.11.7's pydoc_data text, whichever
+    Python runs: the chapters' stored outputs depend on it."""
+    import sys
+
+    docs = text.python_docs()
+    assert len(docs) == 464_969 and len(set(docs)) == 103
+    if sys.version_info[:3] == (3, 11, 7):   # the oracle: pydoc_data
+        from pydoc_data.topics import topics
+        assert docs == "\n".join(topics[k].strip() for k in sorted(topics))
+
+
 def test_vocab_roundtrip():
     v = text.CharVocab.from_text("hello world")
     assert v.chars == " dehlorw" and v.V == 8

@@ -293,6 +293,32 @@ def test_sparse_and_dense_reservoirs_fit_alike(backend, readout):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-10)
 
 
+@pytest.mark.parametrize("readout", esn.READOUTS)
+def test_one_sequence_on_a_sparse_reservoir(backend, readout):
+    """B = 1 on a sparse W (NumPy: SciPy's kernel called directly, into
+    buffers): the states of esn.step one at a time, and the fit of the
+    same reservoir stored dense."""
+    r = np.random.default_rng(13)
+    kw = dict(rho=0.95, density=0.1, bias_scaling=0.3)
+    sparse = esn.init_reservoir(1, 60, 4, sparse=True, **kw)
+    dense = esn.init_reservoir(1, 60, 4, sparse=False, **kw)
+    u = B.asarray(r.normal(size=(200, 1, 1)))
+    y = B.asarray(r.normal(size=(200, 1, 1)))
+    x0 = B.asarray(r.normal(size=(1, 60)))
+    xs, last = esn.run(sparse, u, x0, alpha=0.3)
+    state = esn.State(x0)
+    for n in range(200):
+        state = esn.step(sparse, u[n, ...], state, alpha=0.3)
+        np.testing.assert_allclose(_np(xs[n, ...]), _np(state.x),
+                                   rtol=0, atol=1e-13)
+    np.testing.assert_array_equal(_np(last.x), _np(xs[-1, ...]))
+    fits = [esn.fit(p, u, y, x0, 0.3, 1e-3, 5, readout)
+            for p in (sparse, dense)]
+    for a, b in zip(*fits):
+        a, b = (a.x, b.x) if isinstance(a, esn.State) else (a, b)
+        np.testing.assert_allclose(_np(a), _np(b), rtol=1e-9, atol=1e-10)
+
+
 def test_fit_writes_the_features_of_run(backend):
     """fit's in-place readout vectors are features() of run's states."""
     r = np.random.default_rng(12)

@@ -1,11 +1,15 @@
 """Character-level text data for language models (chapters 3, 8).
 
-Texts that ship with Python itself, so nothing is downloaded:
+Texts that ship with Python or with this package, so nothing is
+downloaded:
 
 * ``zen_of_python()``: the 19 aphorisms of PEP 20 (``import this``),
   856 characters;
 * ``python_docs(n)``: prose of the Python reference documentation kept
-  by the standard library for ``help()`` (``pydoc_data.topics``).
+  by the standard library for ``help()`` (``pydoc_data.topics``), as
+  Python 3.11.7 holds it: a copy ships in ``python_docs.txt.gz`` (PSF
+  licence), since every Python version rewrites it and a chapter's
+  stored outputs would then depend on the student's Python.
 
 A :class:`CharVocab` maps the V distinct characters to indices 0..V-1;
 ``lm_batches`` cuts a long index sequence into B parallel streams and
@@ -37,13 +41,16 @@ def zen_of_python() -> str:
 def python_docs(n_chars: int | None = None) -> str:
     """Prose from Python's reference documentation (``pydoc_data``).
 
-    The topics are joined in sorted order, so the text is the same on
-    every machine with the same Python version; ``n_chars`` keeps the
-    first characters.
+    The topics of Python 3.11.7, joined in sorted order, from the copy
+    shipped with this package: the same text on every Python version
+    (each rewrites its own topics); ``n_chars`` keeps the first
+    characters.
     """
-    from pydoc_data.topics import topics
+    import gzip
+    from importlib import resources
 
-    text = "\n".join(topics[key].strip() for key in sorted(topics))
+    packed = resources.files(__package__).joinpath("python_docs.txt.gz")
+    text = gzip.decompress(packed.read_bytes()).decode("utf-8")
     return text if n_chars is None else text[:n_chars]
 
 

@@ -134,7 +134,7 @@ def run(params, u, x0=None, alpha=1.0):
     return xs, x
 
 
-def _features(xs):
+def features(xs):
     """[1; x(n)] for states (..., N): (..., 1 + N)."""
     xp = namespace(xs)
     ones = xp.ones(tuple(xs.shape[:-1]) + (1,), dtype=xs.dtype,
@@ -146,13 +146,17 @@ def ridge(S, Y, beta: float):
     """W_out,e = Y_e^T S_e (S_e^T S_e + beta I)^{-1} for each e.
 
     Args:
-        S: readout vectors as rows, (E, M, F); Y: targets, (E, M, K).
+        S: readout vectors as rows, (E, M, F); Y: targets, (E, M, K),
+            or (1, M, K) for the same targets for every reservoir.
 
     Returns:
         W_out (E, K, F).
     """
     check_array(S, "S", ndim=3)
-    check_array(Y, "Y", shape=(S.shape[0], S.shape[1], None))
+    check_array(Y, "Y", shape=(None, S.shape[1], None))
+    if Y.shape[0] not in (1, S.shape[0]):
+        raise ValueError(f"Y must have shape (E = {S.shape[0]} or 1, "
+                         f"M, K), got {tuple(Y.shape)}")
     if not 0.0 <= beta < float("inf"):
         raise ValueError(f"beta must be finite and >= 0, got {beta!r}")
     xp = namespace(S, Y)
@@ -187,10 +191,8 @@ def fit(params, u, y, x0=None, alpha=1.0, beta: float = 1e-8,
                          f"{u.shape[0]}), got {washout!r}")
     xp = namespace(u, y)
     xs, x = run(params, u, x0, alpha)
-    S = xp.permute_dims(_features(xs[washout:, ...]), (1, 0, 2))
+    S = xp.permute_dims(features(xs[washout:, ...]), (1, 0, 2))
     Y = xp.permute_dims(y[washout:, ...], (1, 0, 2))
-    if Y.shape[0] != E:
-        Y = xp.broadcast_to(Y, (E,) + tuple(Y.shape[1:]))
     return ridge(S, Y, beta), x
 
 
@@ -205,7 +207,7 @@ def predict(params, W_out, u, x0=None, alpha=1.0):
     _check_W_out(W_out, E, N)
     xp = namespace(u, W_out)
     xs, x = run(params, u, x0, alpha)
-    r = xp.permute_dims(_features(xs), (1, 0, 2))        # (E, T, F)
+    r = xp.permute_dims(features(xs), (1, 0, 2))        # (E, T, F)
     y = r @ xp.permute_dims(W_out, (0, 2, 1))             # (E, T, K)
     return xp.permute_dims(y, (1, 0, 2)), x
 
@@ -240,7 +242,7 @@ def generate(params, W_out, u_first, x0, n: int, alpha=1.0):
     for m in range(n):
         pre = (u_t[:, None, :] @ W_in_T + x[:, None, :] @ W_T)[:, 0, :]
         x = (1.0 - a) * x + a * xp.tanh(pre + params["b_in"])
-        u_t = (_features(x)[:, None, :] @ W_out_T)[:, 0, :]  # y_e(m)
+        u_t = (features(x)[:, None, :] @ W_out_T)[:, 0, :]  # y_e(m)
         ys[m, ...] = u_t
     return ys, x
 

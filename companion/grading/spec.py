@@ -94,6 +94,7 @@ FUNCTIONS = {
     "6.3": "gru_parameter_count", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "7.5": "leaky_radius", "7.6": "linear_memory_curve",
 }
 
 # The package's own solution of each exercise ("module.function" under

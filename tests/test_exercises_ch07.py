@@ -24,7 +24,8 @@ def _ns(x):
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(7) == ["7.1", "7.2", "7.3", "7.4"]
+    assert checks.chapter_ids(7) == ["7.1", "7.2", "7.3", "7.4", "7.5",
+                                     "7.6"]
     assert set(SOLVED) == set(checks.chapter_ids(7))
 
 
@@ -219,6 +220,100 @@ def nrmse_none(y, target):
     _rmse(y, target)
 
 
+# -- mutants of 7.5: the radius of the leaky update ------------------------
+
+
+def _modulus(lam_re, lam_im, alpha):
+    xp = _ns(lam_re)
+    return xp.sqrt((1.0 - alpha + alpha * lam_re) ** 2
+                   + (alpha * lam_im) ** 2)
+
+
+def radius_shortcut(lam_re, lam_im, alpha):  # 1 - α + α ρ(W)
+    xp = _ns(lam_re)
+    rho = xp.max(xp.sqrt(lam_re ** 2 + lam_im ** 2))
+    return float(1.0 - alpha + alpha * rho)
+
+
+def radius_without_leak(lam_re, lam_im, alpha):  # ρ(W)
+    xp = _ns(lam_re)
+    return float(xp.max(xp.sqrt(lam_re ** 2 + lam_im ** 2)))
+
+
+def radius_alpha_rho(lam_re, lam_im, alpha):  # α ρ(W): the I forgotten
+    return alpha * radius_without_leak(lam_re, lam_im, alpha)
+
+
+def radius_real_parts_only(lam_re, lam_im, alpha):  # Im λ dropped
+    xp = _ns(lam_re)
+    return float(xp.max(xp.abs(1.0 - alpha + alpha * lam_re)))
+
+
+def radius_leak_swapped(lam_re, lam_im, alpha):  # |α + (1 - α) λ|
+    return float(_ns(lam_re).max(_modulus(lam_re, lam_im, 1.0 - alpha)))
+
+
+def radius_smallest(lam_re, lam_im, alpha):  # min, not max
+    return float(_ns(lam_re).min(_modulus(lam_re, lam_im, alpha)))
+
+
+# -- mutants of 7.6: the memory curve of a linear reservoir ---------------
+
+
+def _P(W, w, terms=400):
+    P, c = w @ w.T, W @ w
+    for _ in range(terms):
+        P = P + c @ c.T
+        c = W @ c
+    return P
+
+
+def _curve(W, w, max_delay, P=None, power=None, start=0, solve=True):
+    xp = _ns(W)
+    P = _P(W, w) if P is None else P
+    power = W if power is None else power
+    c, cols = w, []
+    for k in range(start + max_delay + 1):
+        if k >= start:
+            cols.append(c)
+        c = power @ c
+    Wkw = xp.concat(cols, axis=1)
+    if not solve:
+        return xp.sum(Wkw * Wkw, axis=0) / xp.sum(w * w)
+    return xp.sum(Wkw * xp.linalg.solve(P, Wkw), axis=0)
+
+
+def memory_by_series_sum(W, w, max_delay):  # a right answer (see below)
+    return _curve(W, w, max_delay)
+
+
+def memory_without_P_inverse(W, w, max_delay):  # |W^k w|^2 / |w|^2
+    return _curve(W, w, max_delay, solve=False)
+
+
+def memory_W_transposed(W, w, max_delay):  # (W^T)^k w
+    return _curve(W, w, max_delay, power=W.T)
+
+
+def memory_from_delay_one(W, w, max_delay):  # MC_1..MC_{K+1}
+    return _curve(W, w, max_delay, start=1)
+
+
+def memory_P_one_term(W, w, max_delay):  # P = w w^T + W w w^T W^T
+    return _curve(W, w, max_delay, P=_P(W, w, terms=0))
+
+
+def memory_P_without_transpose(W, w, max_delay):  # W^j w w^T W^j
+    P, A = w @ w.T, W
+    for _ in range(200):
+        P = w @ w.T + A @ P @ A
+    return _curve(W, w, max_delay, P=P)
+
+
+def memory_cumulative(W, w, max_delay):  # running total, not MC_k
+    return _ns(W).cumulative_sum(_curve(W, w, max_delay))
+
+
 MUTANTS = {
     "7.1": [radius_max_entry, radius_largest_singular_value,
             radius_largest_real_part, radius_inverted, radius_in_place,
@@ -233,6 +328,11 @@ MUTANTS = {
     "7.4": [nrmse_by_mean, nrmse_by_range, nrmse_sample_std,
             nrmse_mse_over_variance, nrmse_std_of_prediction,
             nrmse_not_normalized, nrmse_none],
+    "7.5": [radius_shortcut, radius_without_leak, radius_alpha_rho,
+            radius_real_parts_only, radius_leak_swapped, radius_smallest],
+    "7.6": [memory_without_P_inverse, memory_W_transposed,
+            memory_from_delay_one, memory_P_one_term,
+            memory_P_without_transpose, memory_cumulative],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"radius_in_place": "modified its input W",
@@ -262,8 +362,17 @@ def readout_by_least_squares_on_augmented_rows(xs, y, washout, beta):
     return B.asarray(np.linalg.lstsq(A, b, rcond=None)[0].T)
 
 
+def leaky_radius_from_the_matrix(lam_re, lam_im, alpha):
+    """The radius computed from all eigenvalues of the leaky matrix."""
+    lam = B.to_numpy(lam_re) + 1j * B.to_numpy(lam_im)
+    leaky = (1 - alpha) * np.eye(lam.size) + alpha * np.diag(lam)
+    return float(np.max(np.abs(np.linalg.eigvals(leaky))))
+
+
 @pytest.mark.parametrize("ex, fn", [
-    ("7.3", readout_by_least_squares_on_augmented_rows)],
+    ("7.3", readout_by_least_squares_on_augmented_rows),
+    ("7.5", leaky_radius_from_the_matrix),
+    ("7.6", memory_by_series_sum)],
     ids=lambda v: getattr(v, "__name__", v))
 def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)

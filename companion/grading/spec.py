@@ -97,6 +97,7 @@ FUNCTIONS = {
     "6.5": "gru_half_life", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "7.5": "leaky_radius", "7.6": "linear_memory_curve",
     "8.4": "forecast_mses", "8.5": "digit_accuracy_needed",
 }
 

@@ -29,9 +29,13 @@ def perturbed(params, seed):
             for k, v in params.items()}
 
 
-@pytest.mark.parametrize("name", sorted(MODELS))
-@pytest.mark.parametrize("pool", classify.POOLS)
-@pytest.mark.parametrize("lengths", [(4, 1, 3), (1,)])
+# every cell and pooling on a batch of lengths 4, 1, 3; the edge case
+# T = B = 1 for one cell (the cells' own edge cases are in their tests)
+CASES = [(n, p, (4, 1, 3)) for n in sorted(MODELS) for p in classify.POOLS]
+CASES += [("gru", p, (1,)) for p in classify.POOLS]
+
+
+@pytest.mark.parametrize("name, pool, lengths", CASES)
 def test_gradient_check_every_parameter(backend, name, pool, lengths):
     model, V = MODELS[name], 9
     _, ids, mask, y = batch(lengths, V, seed=len(lengths))

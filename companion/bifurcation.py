@@ -80,6 +80,32 @@ def fold_state(w: float) -> float:
     return math.sqrt(1.0 - 1.0 / w)
 
 
+def upper_fixed_point(w: float, b: float, tol: float = 1e-15) -> float:
+    """The largest fixed point h* of h = tanh(w h + b) (w >= 0).
+
+    Iterates the map from h = 1: the map increases, so the iterates fall
+    monotonically onto the largest fixed point.
+    """
+    if not w >= 0:
+        raise ValueError(f"w must be >= 0, got {w!r}")
+    h = 1.0
+    for _ in range(10 ** 6):
+        new = math.tanh(w * h + b)
+        if abs(new - h) <= tol:
+            return new
+        h = new
+    raise ValueError(f"no convergence at w = {w}, b = {b}: too close to "
+                     f"the bifurcation")
+
+
+def fixed_point_slope(w: float, b: float) -> tuple[float, float]:
+    """h* = upper_fixed_point(w, b) and dh*/dw by implicit differentiation:
+    dh*/dw = h* (1 - h*²) / (1 - w (1 - h*²))."""
+    h = upper_fixed_point(w, b)
+    slope = 1.0 - h * h
+    return h, h * slope / (1.0 - w * slope)
+
+
 def sweep(w, b: float, h0: float, T: int, y: float) -> Sweep:
     """Run the one-unit network for every weight in ``w`` at once.
 

@@ -32,10 +32,12 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from . import rnn
 from ._validate import check_array, check_finite
 from .activations import get_activation
-from .backend import namespace, resolve
+from .backend import namespace, resolve, to_numpy
 
 HIDDEN = ("W_e", "W_h", "b_e", "g")
 EPS = 1e-5
@@ -131,27 +133,36 @@ def hidden_forward(params, x, h0, f_h: str = "tanh"):
                               xp.stack(inv, axis=0), f_h)
 
 
+def step_backward(params, dh, cache: Cache, t: int):
+    """One step back, from dh = ∂E/∂h(t+1) (0-based t into the cache).
+
+    Returns:
+        (dx_t (B, D), dh_prev = ∂E/∂h(t) (B, H), grads of W_e, W_h, b_e,
+        g).
+    """
+    f = get_activation(cache.f_h)
+    dz_h = f.backward(dh, cache.hs[t + 1, ...])  # dh ∘ f_h'(z_h)
+    norm = Norm(cache.a_hat[t, ...], cache.inv_std[t, ...])
+    da, dg, db = normalise_backward(dz_h, params["g"], norm)
+    grads = {"W_e": da.T @ cache.x[t, ...],      # da X(t)^T
+             "W_h": da.T @ cache.hs[t, ...],     # da h(t-1)^T
+             "b_e": db, "g": dg}
+    return da @ params["W_e"], da @ params["W_h"], grads  # W_h^T da
+
+
 def hidden_backward(params, dhs, cache: Cache, dh_T=None) -> rnn.Backward:
     """Backward through the normalised recurrence, from dhs(t) =
     ∂E/∂h(t) given from outside, (T, B, H); nothing modified in place."""
     xp = namespace(dhs)
     T = cache.x.shape[0]
     check_array(dhs, "dhs", shape=(T,) + tuple(cache.hs.shape[1:]))
-    f = get_activation(cache.f_h)
     grads = {k: xp.zeros_like(params[k]) for k in HIDDEN}
     dxs = [None] * T
     dh_next = xp.zeros_like(dhs[0, ...]) if dh_T is None else dh_T
     for t in reversed(range(T)):
         dh = dhs[t, ...] + dh_next               # part 1 + part 2
-        dz_h = f.backward(dh, cache.hs[t + 1, ...])  # dh ∘ f_h'(z_h(t))
-        norm = Norm(cache.a_hat[t, ...], cache.inv_std[t, ...])
-        da, dg, db = normalise_backward(dz_h, params["g"], norm)
-        step = {"W_e": da.T @ cache.x[t, ...],   # da X(t)^T
-                "W_h": da.T @ cache.hs[t, ...],  # da h(t-1)^T
-                "b_e": db, "g": dg}
+        dxs[t], dh_next, step = step_backward(params, dh, cache, t)
         grads = {k: grads[k] + step[k] for k in HIDDEN}
-        dxs[t] = da @ params["W_e"]
-        dh_next = da @ params["W_h"]             # W_h^T da
     return rnn.Backward(grads, xp.stack(dxs, axis=0), dh_next)
 
 
@@ -186,3 +197,19 @@ def backward(params, dz_s, cache: Cache, dh_T=None) -> rnn.Backward:
     grads = {**hidden.grads, **out_grads}
     return rnn.Backward({k: grads[k] for k in params}, hidden.dx,
                         hidden.dh0)
+
+
+def state_gradient_norms(params, dh_T, cache: Cache) -> np.ndarray:
+    """‖∂E/∂h(t)‖ for t = 0..T when only h(T) receives dh_T (B, H).
+
+    Returns:
+        A NumPy array (T + 1, B) on the host, time-major.
+    """
+    xp = namespace(dh_T)
+    T = cache.x.shape[0]
+    dh, norms = dh_T, [None] * (T + 1)
+    norms[T] = xp.linalg.vector_norm(dh, axis=-1)
+    for t in reversed(range(T)):
+        _, dh, _ = step_backward(params, dh, cache, t)
+        norms[t] = xp.linalg.vector_norm(dh, axis=-1)
+    return to_numpy(xp.stack(norms, axis=0))

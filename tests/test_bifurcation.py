@@ -55,3 +55,18 @@ def test_bad_input():
         bif.sweep(np.ones(2), -0.5, 0.9, 0, 0.0)
     with pytest.raises(TypeError, match="w must be a floating"):
         bif.sweep(np.ones(2, dtype=int), -0.5, 0.9, 3, 0.0)
+
+
+@pytest.mark.parametrize("w, b", [(2.2, -0.5), (1.5, 0.3), (0.5, 0.1)])
+def test_fixed_point_slope_matches_differences(w, b):
+    h, slope = bif.fixed_point_slope(w, b)
+    assert abs(math.tanh(w * h + b) - h) < 1e-14
+    eps = 1e-6
+    numeric = (bif.upper_fixed_point(w + eps, b)
+               - bif.upper_fixed_point(w - eps, b)) / (2 * eps)
+    assert abs(slope - numeric) < 1e-7 * max(1.0, abs(slope))
+
+
+def test_upper_fixed_point_bad_input():
+    with pytest.raises(ValueError, match="w must be >= 0"):
+        bif.upper_fixed_point(-1.0, 0.0)

@@ -124,3 +124,21 @@ def test_bad_input():
     with pytest.raises(ValueError, match="dz_s"):
         _, _, cache = layernorm.forward(params, x, h0)
         layernorm.backward(params, x[..., :1], cache)
+
+
+def test_state_gradient_norms_match_the_backward_pass(backend):
+    params, x, h0, _ = setup(T=5, seed=9)
+    _, cache = layernorm.hidden_forward(params, x, h0)
+    dh_T = B.asarray(np.random.default_rng(10).normal(size=(3, 5)))
+    norms = layernorm.state_gradient_norms(params, dh_T, cache)
+    assert norms.shape == (6, 3)
+    np.testing.assert_allclose(norms[5], np.linalg.norm(B.to_numpy(dh_T),
+                                                        axis=1))
+    for t in (0, 2):  # ∂E/∂h(t) by running the backward from step t on
+        sub = layernorm.hidden_forward(params, x[t:, ...],
+                                       cache.hs[t, ...])[1]
+        back = layernorm.hidden_backward(
+            params, B.asarray(np.zeros((5 - t, 3, 5))), sub, dh_T)
+        np.testing.assert_allclose(
+            norms[t], np.linalg.norm(B.to_numpy(back.dh0), axis=1),
+            rtol=1e-12)

@@ -6,6 +6,7 @@ below (an off-by-one power, a transposed matrix, a dropped term, the wrong
 input to a layer, a mutated input, a missing return, ...) must fail.
 """
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ SOLVED = solved_functions(SOLUTION)
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(2) == ["2.1", "2.2", "2.3"]
+    assert checks.chapter_ids(2) == ["2.1", "2.2", "2.3", "2.4", "2.5"]
     assert set(SOLVED) == set(checks.chapter_ids(2))
 
 
@@ -211,6 +212,68 @@ def size_none(T, L):
     T * (L + 2) + L
 
 
+# -- mutants of 2.4: a power from the eigen-decomposition --------------------
+
+
+def eig_inverse_on_the_left(V, lam, t):  # V^-1 Λ^t V
+    return backend.namespace(V).linalg.inv(V) @ (V * lam ** t)
+
+
+def eig_transpose_for_inverse(V, lam, t):  # V Λ^t V^T: only if V is orthogonal
+    return (V * lam ** t) @ V.T
+
+
+def eig_lam_times_t(V, lam, t):  # Λ t, not Λ^t
+    return (V * (lam * t)) @ backend.namespace(V).linalg.inv(V)
+
+
+def eig_rows_scaled(V, lam, t):  # Λ^t V V^-1 ... rows of V scaled
+    return (lam[:, None] ** t * V) @ backend.namespace(V).linalg.inv(V)
+
+
+def eig_power_off_by_one(V, lam, t):  # Λ^(t+1)
+    return (V * lam ** (t + 1)) @ backend.namespace(V).linalg.inv(V)
+
+
+# -- mutants of 2.5: the transient peak --------------------------------------
+
+
+def _entry(a, c, d, t):
+    return c * (a ** t - d ** t) / (a - d)
+
+
+def _tau(a, d):
+    return math.log(math.log(d) / math.log(a)) / math.log(a / d)
+
+
+def peak_floor_only(a, c, d):  # ⌊τ⌋ without comparing ⌈τ⌉
+    t = max(1, math.floor(_tau(a, d)))
+    return t, _entry(a, c, d, t)
+
+
+def peak_rounded(a, c, d):  # the nearest integer is not always the best
+    t = max(1, round(_tau(a, d)))
+    return t, _entry(a, c, d, t)
+
+
+def peak_at_tau(a, c, d):  # the real maximiser, not an integer step
+    tau = _tau(a, d)
+    return tau, _entry(a, c, d, tau)
+
+
+def peak_logs_swapped(a, c, d):  # ln(ln a / ln d): a negative τ
+    tau = math.log(math.log(a) / math.log(d)) / math.log(a / d)
+    t = max(1, math.ceil(tau))
+    return t, _entry(a, c, d, t)
+
+
+def peak_plus_sign(a, c, d):  # a^t + d^t
+    t = max(1, math.floor(_tau(a, d)))
+    cands = (t, t + 1)
+    best = max(cands, key=lambda s: c * (a ** s + d ** s) / (a - d))
+    return best, c * (a ** best + d ** best) / (a - d)
+
+
 MUTANTS = {
     "2.1": [lin_off_by_one, lin_power_k, lin_no_h0, lin_transposed,
             lin_bias_once, lin_in_place, lin_none],
@@ -219,6 +282,10 @@ MUTANTS = {
     "2.3": [size_no_initial, size_no_first_recurrence, size_no_outputs,
             size_path_off_by_one, size_path_product, size_floats,
             size_none],
+    "2.4": [eig_inverse_on_the_left, eig_transpose_for_inverse,
+            eig_lam_times_t, eig_rows_scaled, eig_power_off_by_one],
+    "2.5": [peak_floor_only, peak_rounded, peak_at_tau, peak_logs_swapped,
+            peak_plus_sign],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"lin_in_place": "modified its input h0",

@@ -5,7 +5,10 @@ every backend: the solved function must pass every case, and each wrong
 implementation below (W_h transposed, 1 - z² for tanh'(z), a missing
 diag, the ReLU derivative, the product of Jacobians in the wrong order,
 the Frobenius norm, an off-by-one marker or lag, all values summed, the
-mask at the wrong step, a mutated input, a missing return, ...) must fail.
+mask at the wrong step, a mutated input, a missing return, a lost sign in
+the bifurcation condition, the slope of the fixed point without its
+feedback term, the layer-norm backward without its mean or σ terms, ...)
+must fail.
 """
 
 import math
@@ -29,7 +32,8 @@ def _ns(x):
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(4) == ["4.1", "4.2", "4.3", "4.4"]
+    assert checks.chapter_ids(4) == ["4.1", "4.2", "4.3", "4.4", "4.5",
+                                     "4.6", "4.7"]
     assert set(SOLVED) == set(checks.chapter_ids(4))
 
 
@@ -194,6 +198,128 @@ def baseline_log2(T, n, A):  # bits, not nats
     return n * math.log2(A) / (T + 2 * n)
 
 
+# -- mutants of 4.5: the saddle-node weight ---------------------------------
+
+
+def _bisect(f, target, lo=1.0, hi=2.0, tol=1e-13):
+    while f(hi) < target:
+        lo, hi = hi, 2 * hi
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if f(mid) < target else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def _s(w):
+    return math.sqrt(1.0 - 1.0 / w)
+
+
+def fold_plus_atanh(b):  # w s + atanh(s): a sign lost
+    return _bisect(lambda w: w * _s(w) + math.atanh(_s(w)), -b)
+
+
+def fold_pitchfork(b):  # w* = 1, the b = 0 answer
+    return 1.0
+
+
+def fold_slope_at_zero(b):  # the slope condition at h = 0 only
+    return 1.0 / (1.0 - b * b)
+
+
+def fold_loose(b):  # bisection stopped at 1e-3
+    return _bisect(lambda w: w * _s(w) - math.atanh(_s(w)), -b, tol=1e-3)
+
+
+def fold_tanh_not_atanh(b):  # tanh(s) for atanh(s)
+    return _bisect(lambda w: w * _s(w) - math.tanh(_s(w)), -b)
+
+
+# -- mutants of 4.6: the fixed point and its slope ---------------------------
+
+
+def _upper(w, b, start=1.0, steps=None):
+    h, k = start, 0
+    while True:
+        new = math.tanh(w * h + b)
+        k += 1
+        if abs(new - h) <= 1e-15 or (steps and k >= steps):
+            return new
+        h = new
+
+
+def slope_no_denominator(w, b):  # the feedback through w dh*/dw dropped
+    h = _upper(w, b)
+    return h, h * (1 - h * h)
+
+
+def slope_plus_sign(w, b):  # 1 + w (1 - h²) in the denominator
+    h = _upper(w, b)
+    return h, h * (1 - h * h) / (1 + w * (1 - h * h))
+
+
+def slope_lower_fixed_point(w, b):  # iterated from h = -1
+    h = _upper(w, b, start=-1.0)
+    return h, h * (1 - h * h) / (1 - w * (1 - h * h))
+
+
+def slope_with_respect_to_b(w, b):  # dh*/db, not dh*/dw
+    h = _upper(w, b)
+    return h, (1 - h * h) / (1 - w * (1 - h * h))
+
+
+def slope_ten_iterations(w, b):  # h after 10 steps, not the fixed point
+    h = _upper(w, b, steps=10)
+    return h, h * (1 - h * h) / (1 - w * (1 - h * h))
+
+
+# -- mutants of 4.7: the backward pass of layer normalisation ----------------
+
+
+def _ln(dz, g, a, eps, mean_term=True, hat_term=True, scale=True):
+    xp = _ns(a)
+    mu = xp.mean(a, axis=1, keepdims=True)
+    inv = 1.0 / xp.sqrt(xp.mean((a - mu) ** 2, axis=1, keepdims=True) + eps)
+    a_hat = (a - mu) * inv
+    d_hat = dz * g
+    da = d_hat
+    if mean_term:
+        da = da - xp.mean(d_hat, axis=1, keepdims=True)
+    if hat_term:
+        da = da - a_hat * xp.mean(d_hat * a_hat, axis=1, keepdims=True)
+    if scale:
+        da = da * inv
+    return da, xp.sum(dz * a_hat, axis=0), xp.sum(dz, axis=0)
+
+
+def ln_without_mean_term(dz, g, a, eps):  # μ treated as a constant
+    return _ln(dz, g, a, eps, mean_term=False)
+
+
+def ln_without_sigma_term(dz, g, a, eps):  # σ treated as a constant
+    return _ln(dz, g, a, eps, hat_term=False)
+
+
+def ln_without_inv_std(dz, g, a, eps):  # the 1/σ factor forgotten
+    return _ln(dz, g, a, eps, scale=False)
+
+
+def ln_dg_not_summed(dz, g, a, eps):  # dg per row, (B, H)
+    da, _, db = _ln(dz, g, a, eps)
+    xp = _ns(a)
+    a_hat = (a - xp.mean(a, axis=1, keepdims=True)) / xp.sqrt(
+        xp.var(a, axis=1, keepdims=True) + eps)
+    return da, dz * a_hat, db
+
+
+def ln_db_times_g(dz, g, a, eps):  # db = Σ dz ∘ g
+    da, dg, _ = _ln(dz, g, a, eps)
+    return da, dg, _ns(a).sum(dz * g, axis=0)
+
+
+def ln_eps_ignored(dz, g, a, eps):  # sqrt(σ²) only
+    return _ln(dz, g, a, 0.0)
+
+
 MUTANTS = {
     "4.1": [jacobian_W_h_transposed, jacobian_one_minus_z_squared,
             jacobian_without_diag, jacobian_relu_derivative,
@@ -207,6 +333,12 @@ MUTANTS = {
             adding_target_at_every_step, adding_without_mask],
     "4.4": [baseline_blank_in_alphabet, baseline_over_T,
             baseline_per_recall_step, baseline_length_off, baseline_log2],
+    "4.5": [fold_plus_atanh, fold_pitchfork, fold_slope_at_zero, fold_loose,
+            fold_tanh_not_atanh],
+    "4.6": [slope_no_denominator, slope_plus_sign, slope_lower_fixed_point,
+            slope_with_respect_to_b, slope_ten_iterations],
+    "4.7": [ln_without_mean_term, ln_without_sigma_term, ln_without_inv_std,
+            ln_dg_not_summed, ln_db_times_g, ln_eps_ignored],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"jacobian_in_place": "modified its input z_h",
@@ -214,7 +346,8 @@ SAYS = {"jacobian_in_place": "modified its input z_h",
         "jacobian_first_sequence_only": "wrong shape",
         "adding_without_mask": "expected a tuple (x, y, mask)",
         "adding_mask_at_first_step": "mask: max |error|",
-        "adding_sums_all_values": "y: max |error|"}
+        "adding_sums_all_values": "y: max |error|",
+        "ln_dg_not_summed": "wrong shape"}
 
 
 # every exercise has >= 4 mutants, and each is rejected

@@ -9,11 +9,15 @@ The equations are those of ``solutions/02-unrolling.md``:
          o(t) = W_s h_L(t) + b_s
     2.3  the unrolled graph of L layers over T steps: T (L + 2) + L nodes,
          T (2L + 1) edges, a shortest path X(1) -> o(T) of T + L edges
+    2.4  W^t = V Λ^t V^-1 from the eigenvectors V and eigenvalues λ
+    2.5  the integer t maximising c (a^t - d^t) / (a - d), the (1, 2)
+         entry of [[a, c], [0, d]]^t, and that entry
 
 ``rnn`` allows only tanh, relu and sigmoid as f_h, so the reference of 2.1
 runs the linear recurrence (f_h = identity) itself, step by step, below.
 The reference of 2.2 is ``rnn.stack_forward``; that of 2.3 counts the
-graph of ``viz.stacked_graph`` and searches it breadth-first.
+graph of ``viz.stacked_graph`` and searches it breadth-first. That of 2.4
+is ``xp.linalg.matrix_power``; that of 2.5 searches t by brute force.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import rnn, viz
+from ..backend import namespace
 from .spec import Case, Exercise, register
 
 
@@ -125,3 +130,70 @@ def _graph_cases():
 register(Exercise(
     "2.3", "the size of the unrolled graph", graph_size, _graph_cases,
     outputs=("nodes", "edges", "path"), exact=True))
+
+
+# -- 2.4 a power from the eigen-decomposition ------------------------------
+
+
+def power_from_eigs(V, lam, t):
+    """Reference of 2.4: W^t for W = V diag(lam) V^-1, by repeated
+    products (xp.linalg.matrix_power), not by the formula under test."""
+    xp = namespace(V)
+    W = (V * lam) @ xp.linalg.inv(V)
+    return xp.linalg.matrix_power(W, t)
+
+
+def _eig_case(label, W, t):
+    lam, V = np.linalg.eig(np.asarray(W, dtype=float))
+    assert np.all(np.isreal(lam)), "the cases have real eigenvalues"
+    return Case(label, {"V": V.real, "lam": lam.real, "t": t})
+
+
+def _eig_cases():
+    r = _rng(40)
+    A = r.normal(size=(4, 4))
+    return [
+        _eig_case("H = 1, t = 3", [[0.7]], 3),
+        _eig_case("H = 2, non-normal, t = 6", [[0.9, 5.0], [0.0, 0.8]], 6),
+        _eig_case("H = 4, symmetric, t = 5", (A + A.T) / 4, 5),
+        _eig_case("H = 3, triangular, t = 0 (the identity)",
+                  np.triu(r.normal(size=(3, 3))) + np.diag([0.5, 1, 2]), 0),
+        _eig_case("H = 3, triangular, t = 1 (W itself)",
+                  np.triu(r.normal(size=(3, 3))) + np.diag([-1, 0.2, 1]), 1),
+        _eig_case("H = 3, a negative eigenvalue, t = 7",
+                  np.triu(r.normal(size=(3, 3))) + np.diag([-0.9, 0.3, 1.1]),
+                  7),
+    ]
+
+
+register(Exercise(
+    "2.4", "a matrix power from the eigen-decomposition", power_from_eigs,
+    _eig_cases, rtol=1e-9, atol=1e-12))
+
+
+# -- 2.5 the transient peak of a non-normal matrix -------------------------
+
+
+def transient_peak(a, c, d):
+    """Reference of 2.5, by search: the integer t >= 0 that maximises
+    the (1, 2) entry of [[a, c], [0, d]]^t, and that entry."""
+    W = np.array([[a, c], [0.0, d]])
+    P, best = np.eye(2), (0, 0.0)
+    for t in range(1, 10_000):
+        P = P @ W
+        if P[0, 1] > best[1]:
+            best = (t, float(P[0, 1]))
+    return best
+
+
+def _peak_cases():
+    return [Case(f"a = {a}, c = {c}, d = {d}", {"a": a, "c": c, "d": d})
+            for a, c, d in ((0.9, 5.0, 0.8), (0.5, 1.0, 0.1),
+                            (0.99, 1.0, 0.9), (0.95, 2.0, 0.5),
+                            (0.6, 3.0, 0.59), (0.3, 1.0, 0.2),
+                            (0.8, 0.5, 0.7), (0.52, 1.0, 0.49))]
+
+
+register(Exercise(
+    "2.5", "the transient peak of a non-normal matrix", transient_peak,
+    _peak_cases, outputs=("t_star", "value"), rtol=1e-9))

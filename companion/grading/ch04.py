@@ -11,17 +11,24 @@ The equations are those of ``solutions/04-vanishing-exploding.md``:
          m = 1 at t1 and t2, y (T, B, 1) = v(t1) + v(t2) at the last
          step, mask (T, B) = 1 at the last step
     4.4  the copy task's memoryless baseline n ln A / (T + 2n)
+    4.5  the saddle-node weight w*(b) of h = tanh(w h + b), b < 0: the
+         root of w s - atanh(s) = -b, s = sqrt(1 - 1/w)
+    4.6  the largest fixed point h* and dh*/dw = h* (1 - h*²) /
+         (1 - w (1 - h*²))
+    4.7  the backward pass of z = g ∘ (a - μ) / sqrt(σ² + ε) + b:
+         (da, dg, db), dg and db summed over the batch
 
 The references are ``gradnorms.step_jacobian``,
-``gradnorms.jacobian_norms``, ``data.tasks.adding_batch`` and
-``data.tasks.copy_baseline``.
+``gradnorms.jacobian_norms``, ``data.tasks.adding_batch``,
+``data.tasks.copy_baseline``, ``bifurcation.fold_weight``,
+``bifurcation.fixed_point_slope`` and ``layernorm.normalise_backward``.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import gradnorms
+from .. import bifurcation, gradnorms, layernorm
 from ..backend import namespace
 from .spec import Case, Exercise, register
 from ..data import tasks
@@ -146,3 +153,64 @@ register(Exercise(
     "4.4", "the baseline of the copy task",
     lambda T, n, A: tasks.copy_baseline(T, n, A), _baseline_cases,
     rtol=1e-12))
+
+
+# -- 4.5 the bifurcation weight ---------------------------------------------
+
+
+def _fold_cases():
+    return [Case(f"b = {b}", {"b": b})
+            for b in (-0.5, -0.01, -0.2, -1.0, -2.0, -3.5)]
+
+
+register(Exercise(
+    "4.5", "the saddle-node weight w*(b)", bifurcation.fold_weight,
+    _fold_cases, rtol=1e-9))
+
+
+# -- 4.6 the sensitivity of the fixed point ---------------------------------
+
+
+def _slope_cases():
+    return [Case(f"w = {w}, b = {b}", {"w": w, "b": b})
+            for w, b in ((2.2, -0.5), (3.0, -0.5), (1.97, -0.5),
+                         (2.0, -0.2), (1.5, 0.3), (0.5, 0.1), (5.0, -2.0))]
+
+
+register(Exercise(
+    "4.6", "the fixed point and its sensitivity dh*/dw",
+    bifurcation.fixed_point_slope, _slope_cases,
+    outputs=("h_star", "dh_dw"), rtol=1e-8, atol=1e-12))
+
+
+# -- 4.7 the backward pass of layer normalisation ---------------------------
+
+
+def layer_norm_backward(dz, g, a, eps):
+    """Reference of 4.7: (da, dg, db) of z = g ∘ â + b."""
+    xp = namespace(a)
+    _, norm = layernorm.normalise(a, g, xp.zeros_like(g), eps)
+    return layernorm.normalise_backward(dz, g, norm)
+
+
+def _ln_case(label, seed, B, H, eps=1e-5, scale=1.0):
+    r = _rng(seed)
+    return Case(label, {"dz": r.normal(0.0, 1.0, (B, H)),
+                        "g": r.uniform(0.5, 1.5, H),
+                        "a": r.normal(0.3, scale, (B, H)), "eps": eps})
+
+
+def _ln_cases():
+    return [
+        _ln_case("B = 1, H = 2", 90, 1, 2),
+        _ln_case("B = 3, H = 4", 91, 3, 4),
+        _ln_case("B = 2, H = 6, small a (eps matters)", 92, 2, 6,
+                 scale=0.01),
+        _ln_case("B = 4, H = 3, eps = 0", 93, 4, 3, eps=0.0),
+        _ln_case("B = 5, H = 8, large a", 94, 5, 8, scale=10.0),
+    ]
+
+
+register(Exercise(
+    "4.7", "the backward pass of layer normalisation", layer_norm_backward,
+    _ln_cases, outputs=("da", "dg", "db"), rtol=1e-8, atol=1e-12))

@@ -15,7 +15,11 @@ gradients still sum to full BPTT's (each loss term flows back to t = 1).
 
 ``train`` runs a training loop (one update per window, clipping, any
 optimizer of ``companion.optim``) and ``sample`` generates text from a
-character-level language model.
+character-level language model. ``train_stride1`` runs the lectures'
+algorithm as the slide states it: windows of k steps advancing one step
+at a time, the error of each window's last step only, e = y - p,
+back-propagated through the k copies, their weight changes summed, one
+update per window (``last_error_bptt`` is one window).
 
 Every driver takes ``model``, the module of a recurrent layer (default
 ``companion.rnn``; the gated layers follow the same protocol):
@@ -48,6 +52,7 @@ class Result(NamedTuple):
     grads: dict[str, Any]
     hs: Any                  # (T, B, H)
     final: Any               # the model's state after the last step
+    dh0: Any = None          # ∂E/∂h(0): the gradient of a trainable h(0)
 
 
 class Batch(NamedTuple):
@@ -94,7 +99,7 @@ def _full_bptt(params, x, y, h0, objective, f_h, mask, reduction, model):
     # both fuse the output activation: res.grad is dE/dz_s = o - y
     back = model.backward(params, res.grad, cache)
     final = model.state_at(cache, x.shape[0])
-    return Result(float(res.loss), back.grads, hs, final), cache
+    return Result(float(res.loss), back.grads, hs, final, back.dh0), cache
 
 
 def windows(T: int, length: int, stride: int | None = None):
@@ -209,6 +214,52 @@ def train(params, batches: Iterable, optimizer, *,
             params, state = optimizer.step(params, grads, state)
             h = res.final
         bar.set_postfix(loss=f"{history.loss[-1]:.4f}")
+    return params, history
+
+
+def last_error_bptt(params, x, y, h, objective: str = "cross_entropy",
+                    f_h: str = "tanh", model=rnn) -> Result:
+    """One window of the lectures' BPTT: the error of its last step only.
+
+    The k steps of ``x`` (k, B, D) run from the context ``h``; the loss
+    E(o(k), y(k)) (mean over B) is back-propagated through the k copies
+    and RNNBACK sums each weight's changes over them. dE/dz_s = p - y = -e.
+    """
+    xp = namespace(x)
+    k, B = x.shape[0], x.shape[1]
+    last = _counting_mask(xp, device(x), 0, k - 1, k, B, x.dtype)
+    return full_bptt(params, x, y, h, objective, f_h, last, "batch", model)
+
+
+def train_stride1(params, x, y, k: int, optimizer, *, passes: int = 1,
+                  objective: str = "cross_entropy", f_h: str = "tanh",
+                  clip: float | None = None, model=rnn):
+    """The lectures' BPTT: a window of k steps at every step, one error.
+
+    For t = 0 .. n - k: the window x[t : t+k] runs from the context h,
+    its last step's error is back-propagated through the k copies
+    (``last_error_bptt``), the summed change updates the weights, and the
+    context advances one step, h = f(h, a[t]), with the new weights.
+    ``x`` (n, B, D), ``y`` (n, B): y[t] is the target of step t (the
+    slide's y[t+k] is the target that follows a[t+k-1]). Returns
+    (new params, History), one entry per window.
+    """
+    n = x.shape[0]
+    if not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise ValueError(f"k must be an int in [1, n = {n}], got {k!r}")
+    state, history = optimizer.init(params), History([], [], [])
+    for _ in range(passes):                       # until convergence
+        h = model.zero_state(params, x.shape[1], x)   # h = 0, the context
+        for t in range(n - k + 1):                # for t from 0 to n - k
+            res = last_error_bptt(params, x[t:t + k, ...],
+                                  y[t:t + k, ...], h, objective, f_h, model)
+            history.loss.append(res.loss)         # the window's one error
+            grads, norm, clipped = _clip(res.grads, clip)
+            history.grad_norm.append(norm)
+            history.clipped.append(clipped)
+            params, state = optimizer.step(params, grads, state)  # update
+            _, cache = model.hidden_forward(params, x[t:t + 1, ...], h, f_h)
+            h = model.state_at(cache, 1)          # h = f(h, a[t])
     return params, history
 
 

@@ -244,3 +244,92 @@ def test_bad_input_named(backend):
         bptt.sample(params, [9], 3, 0)
     with pytest.raises(ValueError, match="temperature must be > 0"):
         bptt.sample(params, [1], 3, 0, temperature=0.0)
+
+
+# -- the lectures' algorithm: stride 1, one error per window --------------
+
+
+@pytest.mark.parametrize("objective", bptt.OBJECTIVES)
+def test_last_error_window_gradient_check(backend, objective):
+    """One window: the gradient of its last step's loss, through k copies,
+    against central differences (of every weight and of the context)."""
+    params, x, y, h0 = problem(T=4, objective=objective, seed=5)
+    res = bptt.last_error_bptt(params, x, y, h0, objective)
+    assert tuple(res.hs.shape) == (4, 2, 5)
+    results = check_gradients(
+        lambda p: bptt.last_error_bptt(p, x, y, h0, objective).loss,
+        params, res.grads)
+    assert_gradients_close(results, 1e-7)
+    dh = check_gradients(
+        lambda q: bptt.last_error_bptt(params, x, y, q["h"],
+                                       objective).loss,
+        {"h": h0}, {"h": res.dh0})
+    assert_gradients_close(dh, 1e-7)
+
+
+def test_last_error_is_full_bptt_of_the_last_step_only(backend):
+    """The loss of the window is E(o(k), y(k)) (mean over the batch), and
+    its gradient that of full BPTT with the loss of step k alone: an
+    independent oracle built from the per-step loss and RNNBACK."""
+    params, x, y, h0 = problem(T=5, seed=6)
+    res = bptt.last_error_bptt(params, x, y, h0)
+    o, _, cache = rnn.forward(params, x, h0, "tanh", "softmax")
+    p = B.to_numpy(o)[-1]                          # (B, V), softmax
+    yk = B.to_numpy(y)[-1]
+    loss = -np.mean(np.log(p[np.arange(2), yk]))
+    assert math.isclose(res.loss, loss, rel_tol=1e-12)
+    dz = np.zeros(tuple(o.shape))
+    dz[-1] = (p - np.eye(4)[yk]) / 2               # p - y = -e, mean over B
+    back = rnn.backward(params, B.asarray(dz), cache)
+    for k in params:
+        assert relative_error(res.grads[k], back.grads[k]) < 1e-12, k
+
+
+def test_stride1_training_is_the_pseudo_code(backend):
+    """train_stride1 with SGD against the pseudo-code written out here:
+    n - k + 1 updates per pass, each from the window's one error, the
+    context advanced one step with the updated weights."""
+    params, x, y, _ = problem(T=6, seed=7)
+    k, lr = 3, 0.1
+    new, hist = bptt.train_stride1(params, x, y, k, optim.SGD(lr),
+                                   passes=2)
+    assert len(hist.loss) == 2 * (6 - k + 1)
+    p = dict(params)
+    for _ in range(2):
+        h = B.zeros((2, 5))
+        for t in range(6 - k + 1):
+            hs, _ = rnn.hidden_forward(p, x[t:t + k, ...], h)
+            z = B.to_numpy(hs[-1, ...] @ p["W_s"].T + p["b_s"])
+            prob = np.exp(z - z.max(-1, keepdims=True))
+            prob /= prob.sum(-1, keepdims=True)
+            e = np.eye(4)[B.to_numpy(y)[t + k - 1]] - prob  # y - p
+            dz = np.zeros((k, 2, 4))
+            dz[-1] = -e / 2                         # dE/dz_s = p - y
+            _, _, cache = rnn.forward(p, x[t:t + k, ...], h)
+            g = rnn.backward(p, B.asarray(dz), cache).grads
+            p = {key: p[key] - lr * g[key] for key in p}
+            h = rnn.hidden_forward(p, x[t:t + 1, ...], h)[0][0, ...]
+    for key in params:
+        assert relative_error(new[key], p[key]) < 1e-12, key
+
+
+def test_stride1_with_k_equal_n_is_one_full_window(backend):
+    params, x, y, _ = problem(T=4, seed=8)
+    new, hist = bptt.train_stride1(params, x, y, 4, optim.SGD(0.5))
+    res = bptt.last_error_bptt(params, x, y, B.zeros((2, 5)))
+    assert hist.loss == [res.loss]
+    for key in params:
+        np.testing.assert_allclose(
+            B.to_numpy(new[key]),
+            B.to_numpy(params[key] - 0.5 * res.grads[key]), rtol=1e-12)
+    with pytest.raises(ValueError, match="k must be an int in"):
+        bptt.train_stride1(params, x, y, 5, optim.SGD(0.1))
+
+
+def test_full_bptt_returns_dh0(backend):
+    params, x, y, h0 = problem(seed=9)
+    res = bptt.full_bptt(params, x, y, h0)
+    checked = check_gradients(
+        lambda q: bptt.full_bptt(params, x, y, q["h"]).loss,
+        {"h": h0}, {"h": res.dh0})
+    assert_gradients_close(checked, 1e-7)

@@ -29,7 +29,8 @@ def _ns(x):
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(3) == ["3.1", "3.2", "3.3", "3.4"]
+    assert checks.chapter_ids(3) == ["3.1", "3.2", "3.3", "3.4", "3.5",
+                                    "3.6", "3.7"]
     assert set(SOLVED) == set(checks.chapter_ids(3))
 
 
@@ -301,10 +302,6 @@ SAYS = {"step_in_place": "modified its input dh",
         "truncated_ignores_length": "grads['"}
 
 
-# every exercise has >= 4 mutants, and each is rejected
-test_every_exercise_has_mutants, test_mutants_are_rejected = \
-    mutant_tests(3, MUTANTS, SAYS)
-
 
 # -- other right answers pass ---------------------------------------------
 
@@ -341,3 +338,192 @@ def truncated_disjoint_shortcut(params, x, y, h0, length, stride):
 def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)
     assert report.verdict == checks.PASSED, report.text()
+
+
+# -- 3.5, 3.6, 3.7: the references against independent oracles ------------
+
+
+def test_window_reference_against_central_differences():
+    """The reference of 3.5 is the gradient of the last step's loss."""
+    from companion.gradcheck import assert_gradients_close, check_gradients
+    from companion.grading.ch03 import _window_cases, window_gradient
+    case = _window_cases()[2].inputs
+    args = {k: B.asarray(v) if not isinstance(v, dict) else
+            {n: B.asarray(a) for n, a in v.items()}
+            for k, v in case.items()}
+    _, grads = window_gradient(**args)
+    results = check_gradients(
+        lambda p: window_gradient(p, args["x"], args["y"], args["h"])[0],
+        args["params"], grads)
+    assert_gradients_close(results, 1e-7)
+
+
+def test_softmax_mse_reference_against_central_differences():
+    from companion.gradcheck import numerical_gradient
+    from companion.grading.ch03 import dz_s_softmax_mse
+    r = np.random.default_rng(1)
+    z, y = r.normal(size=(3, 4)), r.dirichlet(np.ones(4), 3)
+
+    def L(z_):
+        o = np.exp(z_ - z_.max(-1, keepdims=True))
+        o /= o.sum(-1, keepdims=True)
+        return 0.5 * np.sum((o - y) ** 2)
+
+    num = numerical_gradient(L, z)
+    np.testing.assert_allclose(dz_s_softmax_mse(z, y), num, rtol=1e-6,
+                               atol=1e-9)
+
+
+def test_predicted_steps_reference_counts_the_trainers():
+    """The closed form of 3.7 against the steps the package runs."""
+    import types
+    from companion import optim, rnn
+    from companion.grading.ch03 import predicted_steps
+    counts = {"f": 0, "b": 0}
+
+    def fwd(params, x, h0, f_h="tanh"):
+        counts["f"] += x.shape[0]
+        return rnn.hidden_forward(params, x, h0, f_h)
+
+    def bwd(params, dz_s, cache):
+        counts["b"] += dz_s.shape[0]
+        return rnn.backward(params, dz_s, cache)
+
+    model = types.SimpleNamespace(hidden_forward=fwd, backward=bwd,
+                                  state_at=rnn.state_at,
+                                  zero_state=rnn.zero_state)
+    r = np.random.default_rng(2)
+    p0 = rnn.init_params(3, 4, 3, r)
+    for n, k, passes in ((12, 5, 1), (7, 7, 2), (9, 1, 1)):
+        x = B.asarray(r.normal(size=(n, 2, 3)))
+        y = B.asarray(r.integers(0, 3, (n, 2)))
+        counts.update(f=0, b=0)
+        bptt.train_stride1(p0, x, y, k, optim.SGD(0.1), passes=passes,
+                           model=model)
+        s1 = (counts["f"], counts["b"])
+        counts.update(f=0, b=0)
+        bptt.train(p0, [(x, y)] * passes, optim.SGD(0.1), window=k,
+                   progress=False, model=model)
+        assert predicted_steps(n, k, passes) == s1 + (counts["f"],
+                                                      counts["b"])
+
+
+# -- mutants of 3.5, 3.6, 3.7 ----------------------------------------------
+
+
+def _window(params, x, y, h, steps="last", sign=1.0, mean=True, reach=None,
+            target=-1):
+    """3.5 with switches for the usual mistakes (defaults: right)."""
+    from companion import rnn
+    xp = _ns(x)
+    k, n = x.shape[0], x.shape[1]
+    o, _, cache = rnn.forward(params, x, h, "tanh", "softmax")
+    K = o.shape[-1]
+    onehot = xp.astype(y[..., None] == xp.arange(K, device=B.device(y)),
+                       o.dtype)
+    dz = (o - onehot) * sign / (n if mean else 1)
+    if steps == "last":
+        keep = xp.astype(xp.arange(k, device=B.device(x)) == k - 1,
+                         o.dtype)[:, None, None]
+        if target != -1:  # the target of another step
+            dz = xp.concat([xp.zeros_like(dz[:-1, ...]),
+                            ((o[-1, ...] - onehot[target, ...]) * sign
+                             / (n if mean else 1))[None, ...]], axis=0)
+        else:
+            dz = dz * keep
+    E = float(-xp.sum(xp.log(xp.sum(o[-1, ...] * onehot[-1, ...], axis=1))))
+    E = E / (n if mean else 1)
+    if reach == 1:  # only the last copy's change: the gradient of k = 1
+        res = bptt.last_error_bptt(params, x[-1:, ...], y[-1:, ...],
+                                   rnn.state_at(cache, k - 1))
+        return E, res.grads
+    return E, rnn.backward(params, dz, cache).grads
+
+
+def window_every_step(params, x, y, h):  # the loss of every step
+    return _window(params, x, y, h, steps="all")
+
+
+def window_e_as_gradient(params, x, y, h):  # y - p taken as dE/dz_s
+    return _window(params, x, y, h, sign=-1.0)
+
+
+def window_summed_over_batch(params, x, y, h):  # no mean over B
+    return _window(params, x, y, h, mean=False)
+
+
+def window_last_copy_only(params, x, y, h):  # no sum over the k copies
+    return _window(params, x, y, h, reach=1)
+
+
+def window_first_target(params, x, y, h):  # y[0] for the last output
+    return _window(params, x, y, h, target=0)
+
+
+def window_grads_only(params, x, y, h):
+    return _window(params, x, y, h)[1]
+
+
+def _softmax(z):
+    xp = _ns(z)
+    o = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return o / xp.sum(o, axis=-1, keepdims=True)
+
+
+def dz_o_minus_y(z, y):  # the cross-entropy's answer
+    return _softmax(z) - y
+
+
+def dz_entrywise(z, y):  # the softmax taken entry by entry
+    o = _softmax(z)
+    return o * (1.0 - o) * (o - y)
+
+
+def dz_mean_over_batch(z, y):  # L averaged over B, not summed
+    xp = _ns(z)
+    o = _softmax(z)
+    g = o - y
+    return (o * g - o * xp.sum(o * g, axis=-1, keepdims=True)) / z.shape[0]
+
+
+def dz_sign(z, y):
+    xp = _ns(z)
+    o = _softmax(z)
+    return -(o * (o - y) - o * xp.sum(o * (o - y), axis=-1, keepdims=True))
+
+
+def steps_no_context_step(n, k, passes):  # line 2.2.7 forgotten
+    w = n - k + 1
+    return (passes * w * k, passes * w * k, passes * n, passes * n)
+
+
+def steps_n_windows(n, k, passes):  # n windows, not n - k + 1
+    return (passes * n * (k + 1), passes * n * k, passes * n, passes * n)
+
+
+def steps_disjoint_k_times(n, k, passes):  # disjoint counted like stride 1
+    w = n - k + 1
+    return (passes * w * (k + 1), passes * w * k, passes * n * k,
+            passes * n * k)
+
+
+def steps_one_pass(n, k, passes):  # passes ignored
+    w = n - k + 1
+    return (w * (k + 1), w * k, n, n)
+
+
+MUTANTS.update({
+    "3.5": [window_every_step, window_e_as_gradient,
+            window_summed_over_batch, window_last_copy_only,
+            window_first_target, window_grads_only],
+    "3.6": [dz_o_minus_y, dz_entrywise, dz_mean_over_batch,
+            dz_sign],
+    "3.7": [steps_no_context_step, steps_n_windows, steps_disjoint_k_times,
+            steps_one_pass],
+})
+SAYS.update({"window_grads_only": "expected a tuple (E, grads)"})
+
+
+# every exercise has >= 4 mutants, and each is rejected
+test_every_exercise_has_mutants, test_mutants_are_rejected = \
+    mutant_tests(3, MUTANTS, SAYS)

@@ -15,6 +15,13 @@ The equations are those of ``solutions/03-bptt.md`` (f_h = tanh):
     3.4  truncated BPTT: E and its gradient summed over the windows, each
          unrolled from the state h(start) of the forward pass and
          back-propagated within the window, the loss of its new steps only
+    3.5  one window of the lectures' stride-1 BPTT: E = E(o(k), y(k))
+         (mean over B) and its gradient, summed over the k copies
+    3.6  dz_s = f_s'(z_s)^T dL/do for o = softmax(z_s) and
+         L = ½ ||o - y||²: o ∘ (o - y) - o (o · (o - y))
+    3.7  a prediction: steps run forward and backward by the lectures'
+         algorithm ((n - k + 1)(k + 1) and (n - k + 1) k per pass) and by
+         disjoint windows (n and n)
 
 The references are ``rnn.step_backward``, ``rnn.backward``,
 ``bptt.windows`` and ``bptt.truncated_bptt``. Every case builds its
@@ -27,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import bptt, rnn
+from ..backend import device, namespace
 from .spec import Case, Exercise, register
 
 
@@ -182,3 +190,98 @@ def _truncated_cases():
 register(Exercise(
     "3.4", "truncated BPTT", truncated_gradient, _truncated_cases,
     outputs=("E", "grads")))
+
+
+# -- 3.5 one window of the lectures' stride-1 BPTT ------------------------
+
+
+def window_gradient(params, x, y, h):
+    """Reference of 3.5: (E, grads) of a window's last-step error."""
+    res = bptt.last_error_bptt(params, x, y, h)
+    return res.loss, res.grads
+
+
+def _window_cases():
+    cases = []
+    for label, seed, k, B, V, H in (
+            ("k = 1, B = 2, V = 3, H = 2", 60, 1, 2, 3, 2),
+            ("k = 3, B = 1, V = 3, H = 1", 61, 3, 1, 3, 1),
+            ("k = 4, B = 3, V = 4, H = 5", 62, 4, 3, 4, 5),
+            ("k = 5, B = 2, V = 5, H = 3", 63, 5, 2, 5, 3),
+            ("k = 2, B = 4, V = 2, H = 4", 64, 2, 4, 2, 4)):
+        r = _rng(seed)
+        cases.append(Case(label, {"params": _params(r, V, H, V),
+                                  "x": r.normal(0.0, 1.0, (k, B, V)),
+                                  "y": r.integers(0, V, (k, B)),
+                                  "h": r.normal(0.0, 0.5, (B, H))}))
+    return cases
+
+
+register(Exercise(
+    "3.5", "one window of the lectures' BPTT", window_gradient,
+    _window_cases, outputs=("E", "grads")))
+
+
+# -- 3.6 dz_s of a softmax output with the squared error ------------------
+
+
+def dz_s_softmax_mse(z, y):
+    """Reference of 3.6: the general rule with the softmax's Jacobian.
+
+    dz_s = J^T dL/do with J_ij = o_i (δ_ij - o_j), dL/do = o - y, for
+    L = ½ Σ_b ||softmax(z_b) - y_b||².
+    """
+    xp = namespace(z)
+    o = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    o = o / xp.sum(o, axis=-1, keepdims=True)
+    K = z.shape[-1]
+    eye = xp.eye(K, dtype=z.dtype, device=device(z))
+    jac = o[:, :, None] * (eye[None, ...] - o[:, None, :])  # (B, i, j)
+    return xp.sum(jac * (o - y)[:, :, None], axis=1)
+
+
+def _softmax_mse_cases():
+    cases = []
+    for label, seed, B, K, scale in (
+            ("B = 1, K = 2", 70, 1, 2, 1.0), ("B = 3, K = 4", 71, 3, 4, 1.0),
+            ("B = 2, K = 5, large logits", 72, 2, 5, 6.0),
+            ("B = 4, K = 3, one-hot targets", 73, 4, 3, 1.0),
+            ("B = 2, K = 1", 74, 2, 1, 1.0)):
+        r = _rng(seed)
+        y = r.dirichlet(np.ones(K), B)
+        if "one-hot" in label:
+            y = np.eye(K)[r.integers(0, K, B)]
+        cases.append(Case(label, {"z": r.normal(0.0, scale, (B, K)),
+                                  "y": y}))
+    return cases
+
+
+register(Exercise(
+    "3.6", "dz_s of a softmax output with the squared error",
+    dz_s_softmax_mse, _softmax_mse_cases))
+
+
+# -- 3.7 a prediction: the steps each algorithm runs ----------------------
+
+
+def predicted_steps(n, k, passes):
+    """Reference of 3.7: steps run forward and backward over ``passes``
+    passes of n steps with windows of k, by the lectures' algorithm and
+    by disjoint windows (closed form; the tests count them)."""
+    windows_ = n - k + 1
+    return (passes * windows_ * (k + 1), passes * windows_ * k,
+            passes * n, passes * n)
+
+
+def _steps_cases():
+    return [Case(f"n = {n}, k = {k}, passes = {p}",
+                 {"n": n, "k": k, "passes": p})
+            for n, k, p in ((10, 1, 1), (10, 10, 1), (25, 5, 2), (7, 3, 1),
+                            (100, 20, 3), (12, 5, 1))]
+
+
+register(Exercise(
+    "3.7", "predict the steps run by stride 1 and by disjoint windows",
+    predicted_steps, _steps_cases,
+    outputs=("stride1_forward", "stride1_backward", "disjoint_forward",
+             "disjoint_backward"), exact=True))

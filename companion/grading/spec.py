@@ -94,6 +94,8 @@ FUNCTIONS = {
     "6.3": "gru_parameter_count", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "11.1": "dot_attention", "11.2": "dot_attention_backward",
+    "11.3": "concat_backward",
 }
 
 # The package's own solution of each exercise ("module.function" under
@@ -133,6 +135,7 @@ REFERENCES = {
     "8.1": ("data.series.time_split", "data.series.fit_scaler",
             "data.series.scale"),
     "8.2": ("data.series.fit_ar",),
+    "11.3": ("bidirectional.hidden_backward",),
 }
 
 REGISTRY: dict[str, Exercise] = {}

@@ -101,6 +101,8 @@ FUNCTIONS = {
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
     "7.5": "leaky_radius", "7.6": "linear_memory_curve",
     "8.4": "forecast_mses", "8.5": "digit_accuracy_needed",
+    "11.1": "dot_attention", "11.2": "dot_attention_backward",
+    "11.3": "concat_backward",
 }
 
 # The package's own solution of each exercise ("module.function" under
@@ -143,6 +145,7 @@ REFERENCES = {
     "8.1": ("data.series.time_split", "data.series.fit_scaler",
             "data.series.scale"),
     "8.2": ("data.series.fit_ar",),
+    "11.3": ("bidirectional.hidden_backward",),
 }
 
 REGISTRY: dict[str, Exercise] = {}

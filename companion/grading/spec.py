@@ -94,6 +94,8 @@ FUNCTIONS = {
     "6.3": "gru_parameter_count", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "9.1": "modified_precision", "9.2": "bleu_from_counts",
+    "9.3": "image_state_backward",
 }
 
 # The package's own solution of each exercise ("module.function" under
@@ -133,6 +135,9 @@ REFERENCES = {
     "8.1": ("data.series.time_split", "data.series.fit_scaler",
             "data.series.scale"),
     "8.2": ("data.series.fit_ar",),
+    "9.1": ("metrics.modified_precision", "metrics.ngrams"),
+    "9.2": ("metrics.corpus_bleu", "metrics.brevity_penalty"),
+    "9.3": ("captioning.loss_and_grads",),
 }
 
 REGISTRY: dict[str, Exercise] = {}

@@ -99,6 +99,8 @@ FUNCTIONS = {
     "6.5": "gru_half_life", "7.1": "scale_to_radius",
     "7.2": "leaky_step", "7.3": "ridge_readout", "7.4": "nrmse",
     "8.1": "split_and_scale", "8.2": "fit_ar", "8.3": "perplexity",
+    "9.1": "modified_precision", "9.2": "bleu_from_counts",
+    "9.3": "image_state_backward",
     "7.5": "leaky_radius", "7.6": "linear_memory_curve",
     "8.4": "forecast_mses", "8.5": "digit_accuracy_needed",
     "11.1": "dot_attention", "11.2": "dot_attention_backward",
@@ -145,6 +147,9 @@ REFERENCES = {
     "8.1": ("data.series.time_split", "data.series.fit_scaler",
             "data.series.scale"),
     "8.2": ("data.series.fit_ar",),
+    "9.1": ("metrics.modified_precision", "metrics.ngrams"),
+    "9.2": ("metrics.corpus_bleu", "metrics.brevity_penalty"),
+    "9.3": ("captioning.loss_and_grads",),
     "11.3": ("bidirectional.hidden_backward",),
 }
 

@@ -2,7 +2,7 @@
 
 * :mod:`.spec`: what an exercise is (cases, reference, tolerances), the
   registry, the name of each exercise's function and the package
-  functions that solve it; ``ch00`` ... ``ch08`` register the exercises
+  functions that solve it; ``ch00`` ... ``ch11`` register the exercises
   of each chapter.
 * :mod:`.checker`: ``check("0.2", fn)`` in a notebook (re-exported by
   ``companion.checks``), the verdict of one exercise.

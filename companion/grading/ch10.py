@@ -17,14 +17,7 @@ import numpy as np
 
 from .. import classify, embedding
 from ..backend import namespace
-from .spec import FUNCTIONS, REFERENCES, Case, Exercise, register
-
-# this chapter's names, kept here rather than in spec's tables
-FUNCTIONS.update({"10.1": "embedding_backward", "10.2": "mean_pool_backward",
-                  "10.3": "last_states"})
-REFERENCES.update({"10.1": ("embedding.backward",),
-                   "10.2": ("classify.pool_weights", "classify.backward"),
-                   "10.3": ("classify.pool_weights", "classify.forward")})
+from .spec import Case, Exercise, register
 
 
 def _rng(seed: int) -> np.random.Generator:

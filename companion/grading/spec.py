@@ -105,6 +105,11 @@ FUNCTIONS = {
     "8.4": "forecast_mses", "8.5": "digit_accuracy_needed",
     "11.1": "dot_attention", "11.2": "dot_attention_backward",
     "11.3": "concat_backward",
+    "2.4": "power_from_eigs", "2.5": "transient_peak",
+    "4.5": "fold_weight", "4.6": "fixed_point_slope",
+    "4.7": "layer_norm_backward",
+    "10.1": "embedding_backward", "10.2": "mean_pool_backward",
+    "10.3": "last_states",
 }
 
 # The package's own solution of each exercise ("module.function" under
@@ -151,6 +156,12 @@ REFERENCES = {
     "9.2": ("metrics.corpus_bleu", "metrics.brevity_penalty"),
     "9.3": ("captioning.loss_and_grads",),
     "11.3": ("bidirectional.hidden_backward",),
+    "4.5": ("bifurcation.fold_weight", "bifurcation.fold_bias"),
+    "4.6": ("bifurcation.fixed_point_slope",),
+    "4.7": ("layernorm.normalise_backward",),
+    "10.1": ("embedding.backward",),
+    "10.2": ("classify.pool_weights", "classify.backward"),
+    "10.3": ("classify.pool_weights", "classify.forward"),
 }
 
 REGISTRY: dict[str, Exercise] = {}

@@ -124,3 +124,19 @@ def test_detector_sees_drawing_calls():
     assert FILE_LIKE.search("_images/95016b46b472d00f0f1607aadbe466f4.png")
     assert FILE_LIKE.search("95016b46b472d00f0f1607aadbe466f418b28f4d")
     assert not FILE_LIKE.search("Two falling curves; the LSTM's ends lower.")
+
+
+def test_browser_check_flags_hash_alt_text():
+    """.ci/check_book.py fails an <img> whose alt is myst-nb's default."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "check_book", ROOT / ".ci" / "check_book.py")
+    check_book = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(check_book)
+    flagged = check_book.FILE_LIKE.search
+    assert flagged("_images/95016b46b472d00f0f1607aadbe466f418b28f4d.png")
+    assert flagged("figure.svg")
+    for _, _, cell in FIGURES:
+        alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "")
+        assert alt and not flagged(alt.strip()), alt

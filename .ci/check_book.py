@@ -14,6 +14,8 @@ Each page must show:
   the text column unless a box of its own scrolls it;
 - no split outputs: no two consecutive stream boxes of the same stream in
   one cell's output (a table printed in a loop is one box);
+- every image in the text with real alt text (not empty, not a hash or a
+  file name: the figure cell's ``mystnb.image.alt``);
 - every asset it loads answered (no 404, no request that needed the
   network), every local link and download link pointing to a file, the
   favicon declared and present, one search field;
@@ -50,6 +52,9 @@ from urllib.parse import unquote, urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1280, 900
 ZIP = "rnn-from-scratch-exercises.zip"
+# an alt text that is a hash or a file name (myst-nb's default)
+FILE_LIKE = re.compile(r"^[0-9a-f]{16,}|\.(png|svg|jpe?g|gif|pdf)$",
+                       re.IGNORECASE)
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update",
          "--disable-sync"]
@@ -95,6 +100,8 @@ PAGE_JS = r"""
       out.overflow.push(`${name(el)} reaches ${Math.round(r.right - limit)}` +
                         " px past the text column");
   }
+  out.images = Array.from(article.querySelectorAll("img")).map(
+    (el) => [el.getAttribute("src") || "", el.getAttribute("alt")]);
   out.scrolling = [];
   for (const el of article.querySelectorAll(
       'mjx-container[display="true"], table, div.highlight pre'))
@@ -233,6 +240,10 @@ class Checker:
         for message in found["overflow"]:
             self.fail(name, f"overflow at {WIDTH} px: {message}")
         self.notes += [f"{name}: {m}" for m in found["scrolling"]]
+        for src, alt in found["images"]:
+            if not alt or not alt.strip() or FILE_LIKE.search(alt.strip()):
+                self.fail(name, f"image {src} has no real alt text "
+                          f"({alt!r}): give its cell mystnb.image.alt")
         for message in found["math"][:5]:
             self.fail(name, f"math {message}")
         if len(found["math"]) > 5:

@@ -2,7 +2,12 @@
 references agree with independent oracles (finite differences for 11.2,
 the package's bidirectional layer for 11.3), and plausible wrong answers
 (the softmax over the batch, no shift, scaled scores, a missing path of
-the gradient, the halves swapped or not reversed, ...) fail.
+the gradient, the halves swapped or not reversed; for the bidirectional
+forward pass, the right-to-left states left in their own order, the
+right-to-left layer reading the input left to right, one direction's
+weights for both, the halves swapped, the wrong initial state, ...) fail.
+The reference of 11.4 is also held to the closed loop written in the
+test.
 """
 
 from pathlib import Path
@@ -25,7 +30,7 @@ def _ns(x):
 
 
 def test_every_exercise_has_a_solution_and_a_check():
-    assert checks.chapter_ids(11) == ["11.1", "11.2", "11.3"]
+    assert checks.chapter_ids(11) == ["11.1", "11.2", "11.3", "11.4"]
     assert set(SOLVED) == set(checks.chapter_ids(11))
 
 
@@ -185,6 +190,66 @@ def concat_flipped_batch(dhs):  # reversed along B, not T
     return dhs[..., :H], xp.flip(dhs[..., H:], axis=1)
 
 
+# -- mutants of 11.4: a bidirectional Elman layer, forward ----------------
+
+
+def _bidi(params, x, h0_f, h0_b, order="aligned", reads="reversed",
+          bwd="bwd", first="f", h0="own"):
+    """The right forward pass with one switch for each usual mistake."""
+    xp = _ns(x)
+    T = x.shape[0]
+
+    def run(d, steps, h):
+        out = {}
+        for t in steps:
+            h = xp.tanh(x[t, ...] @ params[f"{d}.W_e"].T
+                        + h @ params[f"{d}.W_h"].T + params[f"{d}.b_e"])
+            out[t] = h
+        return out
+
+    f = run("fwd", range(T), h0_f)
+    back = range(T - 1, -1, -1) if reads == "reversed" else range(T)
+    b = run(bwd, back, h0_b if h0 == "own" else h0_f)
+    hf = xp.stack([f[t] for t in range(T)])
+    if order == "aligned":
+        hb = xp.stack([b[t] for t in range(T)])
+    else:                               # the pass's own step order
+        hb = xp.stack([b[t] for t in back])
+    halves = [hf, hb] if first == "f" else [hb, hf]
+    return xp.concat(halves, axis=2)
+
+
+def bidi_not_realigned(params, x, h0_f, h0_b):
+    return _bidi(params, x, h0_f, h0_b, order="own")
+
+
+def bidi_backward_reads_forward(params, x, h0_f, h0_b):
+    return _bidi(params, x, h0_f, h0_b, reads="forward")
+
+
+def bidi_one_weights(params, x, h0_f, h0_b):  # fwd.* for both passes
+    return _bidi(params, x, h0_f, h0_b, bwd="fwd")
+
+
+def bidi_halves_swapped(params, x, h0_f, h0_b):
+    return _bidi(params, x, h0_f, h0_b, first="b")
+
+
+def bidi_same_initial_state(params, x, h0_f, h0_b):
+    return _bidi(params, x, h0_f, h0_b, h0="fwd")
+
+
+def test_bidirectional_reference_is_the_loop_written_out(backend):
+    """11.4's reference (the package's layer) against two plain loops."""
+    case = ch11._bidi_cases()[0].inputs
+    args = {k: ({n: B.asarray(a) for n, a in v.items()}
+                if isinstance(v, dict) else B.asarray(v))
+            for k, v in case.items()}
+    want = _bidi(**args)
+    got = ch11.bidirectional_forward(**args)
+    assert float(_ns(got).max(_ns(got).abs(got - want))) < 1e-12
+
+
 MUTANTS = {
     "11.1": [att_softmax_over_batch, att_no_shift, att_scaled,
              att_scores_as_weights, att_last_state, att_mean_of_states],
@@ -192,6 +257,9 @@ MUTANTS = {
              back_no_mean_path, back_ds_through_mean, back_weights_fixed],
     "11.3": [concat_not_reversed, concat_swapped, concat_both_reversed,
              concat_interleaved, concat_flipped_batch],
+    "11.4": [bidi_not_realigned, bidi_backward_reads_forward,
+             bidi_one_weights, bidi_halves_swapped,
+             bidi_same_initial_state],
 }
 SAYS = {}
 

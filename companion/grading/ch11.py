@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import bidirectional
 from ..backend import namespace
 from .spec import Case, Exercise, register
 
@@ -98,3 +99,35 @@ register(Exercise("11.2", "dot-product attention, backward",
 register(Exercise("11.3", "the backward pass of the concatenation",
                   concat_backward, _concat_cases,
                   outputs=("dh_f", "dh_b")))
+
+
+# -- 11.4 a bidirectional Elman layer, forward ---------------------------
+
+
+def bidirectional_forward(params, x, h0_f, h0_b):
+    """Reference of 11.4: ``bidirectional.hidden_forward`` on rnn."""
+    hs, _ = bidirectional.hidden_forward(
+        params, x, bidirectional.States(h0_f, h0_b))
+    return hs
+
+
+def _bidi_cases():
+    def case(label, seed, T, B, D, H):
+        r = _rng(seed)
+        p = {f"{d}.{k}": r.normal(0.0, 0.8, shape)
+             for d in ("fwd", "bwd")
+             for k, shape in (("W_e", (H, D)), ("W_h", (H, H)),
+                              ("b_e", (H,)))}
+        return Case(label, {"params": p,
+                            "x": r.normal(0.0, 1.0, (T, B, D)),
+                            "h0_f": r.uniform(-0.9, 0.9, (B, H)),
+                            "h0_b": r.uniform(-0.9, 0.9, (B, H))})
+    return [case("T = 5, B = 2, D = 3, H = 4", 120, 5, 2, 3, 4),
+            case("T = 1", 121, 1, 3, 2, 2),
+            case("B = 1, D = 1, H = 1", 122, 6, 1, 1, 1),
+            case("square, D = H = 3", 123, 4, 2, 3, 3),
+            case("T = 9, B = 3, D = 2, H = 5", 124, 9, 3, 2, 5)]
+
+
+register(Exercise("11.4", "a bidirectional Elman layer, forward",
+                  bidirectional_forward, _bidi_cases))

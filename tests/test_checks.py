@@ -98,7 +98,7 @@ def test_generate_replaces_solutions_and_keeps_the_rest():
     assert "BEGIN SOLUTION" not in out and "END SOLUTION" not in out
     assert "xp.exp(-xp.abs(z))" in text and "xp.exp(-xp.abs(z))" not in out
     stubs = re.findall(r'NotImplementedError\(\s*"Exercise (\d+\.\d+):', out)
-    assert stubs == [f"0.{k}" for k in range(1, 8)]
+    assert stubs == [f"0.{k}" for k in range(1, 10)]
     for line in ("def sigmoid(z):", '    """σ(z) = 1 / (1 + exp(-z)) '
                  "element-wise, without overflow.", 'check("0.7", '
                  "central_difference)", "kernelspec:"):
@@ -149,7 +149,7 @@ def test_generate_rejects_broken_markers(broken):
 
 def test_every_exercise_has_a_solution_and_a_check():
     assert set(SOLVED) == set(checks.chapter_ids(0))
-    assert checks.chapter_ids(0) == [f"0.{k}" for k in range(1, 8)]
+    assert checks.chapter_ids(0) == [f"0.{k}" for k in range(1, 10)]
 
 
 @pytest.mark.parametrize("ex", sorted(SOLVED))
@@ -442,6 +442,97 @@ def grad_raises(f, x, eps):
     return f(x, eps)
 
 
+def _softmax(z):
+    xp = _ns(z)
+    e = xp.exp(z - xp.max(z, axis=-1, keepdims=True))
+    return e / xp.sum(e, axis=-1, keepdims=True)
+
+
+def _eye(z):
+    return _ns(z).eye(z.shape[-1], dtype=z.dtype, device=backend.device(z))
+
+
+def jac_no_diagonal(z):  # -o_i o_j everywhere: δ_ij o_i forgotten
+    o = _softmax(z)
+    return -o[:, :, None] * o[:, None, :]
+
+
+def jac_entrywise(z):  # o_i (1 - o_i) on the diagonal, as for a sigmoid
+    o = _softmax(z)
+    return _eye(z) * (o * (1.0 - o))[:, :, None]
+
+
+def jac_sign(z):  # o oᵀ - diag(o)
+    o = _softmax(z)
+    return o[:, :, None] * o[:, None, :] - _eye(z) * o[:, :, None]
+
+
+def jac_of_log_softmax(z):  # δ_ij - o_j: the Jacobian of log o
+    o = _softmax(z)
+    return _eye(z) - o[:, None, :] + 0.0 * o[:, :, None]
+
+
+def jac_naive_softmax(z):  # no max subtracted: exp(1000) = inf
+    xp = _ns(z)
+    e = xp.exp(z)
+    o = e / xp.sum(e, axis=-1, keepdims=True)
+    return o[:, :, None] * (_eye(z) - o[:, None, :])
+
+
+def jac_batch_axis(z):  # the softmax taken over the batch axis
+    xp = _ns(z)
+    e = xp.exp(z - xp.max(z, axis=0, keepdims=True))
+    o = e / xp.sum(e, axis=0, keepdims=True)
+    return o[:, :, None] * (_eye(z) - o[:, None, :])
+
+
+def jac_summed_over_batch(z):  # one (V, V) matrix for the whole batch
+    o = _softmax(z)
+    return _ns(z).sum(o[:, :, None] * (_eye(z) - o[:, None, :]), axis=0)
+
+
+def _step(f_x, f3_x, u, rounding=1.0, truncation=1 / 6, balance=False):
+    """0.9 with switches for the usual mistakes (defaults: right)."""
+    f, f3 = abs(f_x), abs(f3_x)
+    if balance:  # the two terms set equal instead of dE/dε = 0
+        eps = (rounding * u * f / (truncation * f3)) ** (1 / 3)
+    else:  # dE/dε = 2 t f3 ε - r u f / ε² = 0
+        eps = (rounding * u * f / (2 * truncation * f3)) ** (1 / 3)
+    return eps, truncation * f3 * eps ** 2 + rounding * u * f / eps
+
+
+def step_balanced(f_x, f3_x, u):  # |f'''| ε²/6 = u |f|/ε, not dE/dε = 0
+    return _step(f_x, f3_x, u, balance=True)
+
+
+def step_no_sixth(f_x, f3_x, u):  # the truncation error taken as |f'''| ε²
+    return _step(f_x, f3_x, u, truncation=1.0)
+
+
+def step_rounding_2u(f_x, f3_x, u):  # 2u |f| / ε: the 2 of 2ε dropped
+    return _step(f_x, f3_x, u, rounding=2.0)
+
+
+def step_sqrt_u(f_x, f3_x, u):  # the forward difference's √u rule
+    eps = (u * abs(f_x) / abs(f3_x)) ** 0.5
+    return eps, abs(f3_x) * eps ** 2 / 6 + u * abs(f_x) / eps
+
+
+def step_rule_of_thumb(f_x, f3_x, u):  # ε* = u^(1/3), f and f''' ignored
+    eps = u ** (1 / 3)
+    return eps, eps ** 2 / 2
+
+
+def step_truncation_only(f_x, f3_x, u):  # E(ε*) without the rounding
+    eps = _step(f_x, f3_x, u)[0]
+    return eps, abs(f3_x) * eps ** 2 / 6
+
+
+def step_no_abs(f_x, f3_x, u):  # signs kept: a negative f''' breaks it
+    eps = (3.0 * u * f_x / f3_x) ** (1.0 / 3.0)
+    return eps, f3_x * eps ** 2 / 2
+
+
 MUTANTS = {
     "0.1": [sigmoid_naive, sigmoid_ratio, sigmoid_sign, sigmoid_both_branches,
             sigmoid_in_place, sigmoid_tanh],
@@ -457,6 +548,10 @@ MUTANTS = {
             count_off_by_one, count_float, count_none],
     "0.7": [grad_forward, grad_no_two, grad_swapped, grad_moves_x,
             grad_raises],
+    "0.8": [jac_no_diagonal, jac_entrywise, jac_sign, jac_of_log_softmax,
+            jac_naive_softmax, jac_batch_axis, jac_summed_over_batch],
+    "0.9": [step_balanced, step_no_sixth, step_rounding_2u, step_sqrt_u,
+            step_rule_of_thumb, step_truncation_only, step_no_abs],
 }
 # what the first failing case must say, where it is specific
 SAYS = {"sigmoid_in_place": "modified its input z",
@@ -468,7 +563,10 @@ SAYS = {"sigmoid_in_place": "modified its input z",
         "grad_raises": "raised TypeError",
         "count_float": "expected an integer",
         "clip_tuple": "expected a dict",
-        "ce_naive": "max |error| inf"}
+        "ce_naive": "max |error| inf",
+        "jac_naive_softmax": "max |error| inf",
+        "jac_summed_over_batch": "wrong shape",
+        "step_no_abs": "sin at x = 1"}
 
 
 def test_every_exercise_has_mutants():
@@ -538,13 +636,104 @@ def grad_with_basis(f, x, eps):  # f(x ± ε e_i) with a one-hot e_i
     return grad
 
 
+def jac_by_loops(z):  # the two cases of the quotient rule, entry by entry
+    xp = _ns(z)
+    o = _softmax(z)
+    B, V = z.shape
+    J = xp.zeros((B, V, V), dtype=z.dtype, device=backend.device(z))
+    for i in range(V):
+        for j in range(V):
+            if i == j:
+                J[:, i, j] = o[:, i] * (1.0 - o[:, i])
+            else:
+                J[:, i, j] = -o[:, i] * o[:, j]
+    return J
+
+
+def step_by_terms(f_x, f3_x, u):  # E(ε*) summed term by term
+    eps = (3 * u * abs(f_x) / abs(f3_x)) ** (1 / 3)
+    return eps, abs(f3_x) * eps * eps / 6 + u * abs(f_x) / eps
+
+
 @pytest.mark.parametrize("ex, fn", [
     ("0.1", sigmoid_by_sign), ("0.2", ce_log_sum_exp),
     ("0.3", mse_loop_over_time), ("0.5", adam_reordered),
-    ("0.7", grad_with_basis)], ids=lambda v: getattr(v, "__name__", v))
+    ("0.7", grad_with_basis), ("0.8", jac_by_loops),
+    ("0.9", step_by_terms)], ids=lambda v: getattr(v, "__name__", v))
 def test_other_correct_solutions_pass(ex, fn):
     report = checks.grade(ex, fn)
     assert report.verdict == checks.PASSED, report.text()
+
+
+# -- 0.8, 0.9: the references against independent oracles -----------------
+
+
+def test_softmax_jacobian_reference_against_central_differences():
+    """Each row of the reference of 0.8 is the central-difference
+    gradient of one o_i (exercise 0.7's method, 0.7's reference)."""
+    import numpy as np
+    from companion import activations, gradcheck
+    from companion.grading.ch00 import _jacobian_cases, softmax_jacobian
+
+    for case in _jacobian_cases():  # NumPy arrays: NumPy's namespace
+        z = case.inputs["z"]
+        J = softmax_jacobian(z)
+        assert J.shape == z.shape + z.shape[-1:]
+        for b in range(z.shape[0]):
+            for i in range(z.shape[1]):
+                num = gradcheck.numerical_gradient(
+                    lambda v: activations.softmax(v)[i], z[b])
+                np.testing.assert_allclose(J[b, i], num, rtol=1e-7,
+                                           atol=1e-9, err_msg=case.label)
+
+
+def test_cross_entropy_through_the_jacobian():
+    """The solution of 0.8 says: Jᵀ (-y / o) = o - y, and at the logits
+    (1000, 0, -1000) with y = (0, 0, 1) the product is 0 · ∞ = NaN."""
+    import numpy as np
+    from companion.grading.ch00 import softmax_jacobian
+
+    r = np.random.default_rng(3)
+    z, y = r.normal(0.0, 2.0, (4, 5)), np.eye(5)[[0, 3, 3, 4]]
+    o = np.exp(z) / np.exp(z).sum(-1, keepdims=True)
+    J = softmax_jacobian(z)
+    np.testing.assert_allclose(np.einsum("bij,bi->bj", J, -y / o), o - y,
+                               rtol=1e-12, atol=1e-14)
+    z, y = np.array([[1000.0, 0.0, -1000.0]]), np.array([[0.0, 0.0, 1.0]])
+    J = softmax_jacobian(z)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        o = np.exp(z - z.max())
+        chained = np.einsum("bij,bi->bj", J, -y / o)
+    assert o[0, 2] == 0.0 and np.isnan(chained[0, 2])
+    assert np.array_equal(o - y, [[1.0, 0.0, -1.0]])
+
+
+def test_best_step_reference_minimises_the_bound():
+    """The closed form of 0.9 against a dense search over ε."""
+    import numpy as np
+    from companion.grading.ch00 import _step_cases, best_step
+
+    for case in _step_cases():
+        f, f3, u = (case.inputs[k] for k in ("f_x", "f3_x", "u"))
+        eps_star, error_star = best_step(f, f3, u)
+        grid = eps_star * np.geomspace(0.1, 10.0, 100001)
+        bound = abs(f3) * grid ** 2 / 6 + u * abs(f) / grid
+        at = int(np.argmin(bound))
+        assert grid[at] == pytest.approx(eps_star, rel=1e-4), case.label
+        assert bound[at] == pytest.approx(error_star, rel=1e-8), case.label
+
+
+def test_central_difference_errors_stay_under_the_bound():
+    """The cell after 0.9's check: the measured error of the central
+    difference of p(x) = 1 + x + x²/2 + x³/6 at 0 is at most E(ε)."""
+    def p(x):
+        return 1.0 + x * (1.0 + x * (0.5 + x / 6.0))
+
+    u = 2.0 ** -53
+    for k in range(1, 16):
+        eps = 10.0 ** -k
+        error = abs((p(eps) - p(-eps)) / (2.0 * eps) - 1.0)
+        assert error <= eps ** 2 / 6 + u / eps, k
 
 
 # -- what a check prints ---------------------------------------------------
@@ -571,14 +760,15 @@ def test_not_implemented_and_bad_arguments_print_a_message(backend, capsys):
         "Exercise 0.1: a numerically stable sigmoid\n"
         "  not implemented yet: complete the function and run this cell "
         "again\n")
-    out = _printed(capsys, "0.9", _stub)
-    assert out.startswith("check('0.9', ...): there is no exercise '0.9'")
+    out = _printed(capsys, "0.99", _stub)
+    assert out.startswith("check('0.99', ...): there is no exercise "
+                          "'0.99'")
     assert "0.1, 0.2" in out
     out = _printed(capsys, "0.1", "sigmoid")
     assert out == ("check('0.1', ...): expected the function you wrote for "
                    "exercise 0.1, got a value of type str\n")
     with pytest.raises(KeyError):
-        checks.grade("0.9", _stub)
+        checks.grade("0.99", _stub)
 
 
 def test_a_passing_check_prints_every_case(backend, capsys):
@@ -950,7 +1140,7 @@ def test_a_class_is_graded_whatever_its_submissions_do(tmp_path):
     assert [verdict[(eve_, ex)] for ex in ("0.4", "0.5", "0.6")] == \
         [checks.PASSED] * 3
     assert [verdict[("b-ana/homework", ex)] for ex in
-            checks.chapter_ids(0)] == [checks.PASSED] * 7
+            checks.chapter_ids(0)] == [checks.PASSED] * 9
     assert [verdict[("c-bob/mine", ex)] for ex in checks.chapter_ids(1)] \
         == [checks.TODO] * len(checks.chapter_ids(1))
     for name in ("d-trunc", "e-garbled", "f-notes"):

@@ -12,6 +12,10 @@ those of the notebook ``solutions/00-foundations.md``:
     0.5  one Adam step with bias correction
     0.6  H·D + H·H + H + K·H + K parameters in an Elman layer
     0.7  ∂E/∂θ_i ≈ (E(θ + ε e_i) - E(θ - ε e_i)) / (2ε)
+    0.8  the Jacobian of the softmax, ∂o_i/∂z_j = o_i (δ_ij - o_j)
+    0.9  the step ε* = (3u|f| / |f'''|)^(1/3) that minimises the error
+         bound |f'''| ε² / 6 + u |f| / ε of a central difference, and
+         the bound there, |f'''| ε*² / 2
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import activations, clipping, gradcheck, losses, optim
-from ..backend import namespace
+from ..backend import device, namespace
 from .spec import Case, Exercise, register
 
 
@@ -228,3 +232,77 @@ def _gradient_cases():
 register(Exercise(
     "0.7", "a central-difference gradient", _gradient, _gradient_cases,
     rtol=1e-7, atol=1e-9))
+
+
+# -- 0.8 the Jacobian of the softmax (a derivation) ------------------------
+
+
+def softmax_jacobian(z):
+    """Reference of 0.8: J[b] = diag(o_b) - o_b o_bᵀ, o = softmax(z).
+
+    Built from the outer product (not from ``softmax_backward``):
+    ``tests/test_checks.py`` holds it to central differences.
+    """
+    xp = namespace(z)
+    o = activations.softmax(z, axis=-1)                    # (B, V)
+    eye = xp.eye(z.shape[-1], dtype=z.dtype, device=device(z))
+    return o[:, :, None] * eye - o[:, :, None] * o[:, None, :]
+
+
+def _jacobian_cases():
+    r = _rng(16)
+    return [
+        Case("B = 1, V = 3", {"z": np.array([[1.0, 2.0, 3.0]])}),
+        Case("random B = 4, V = 5", {"z": r.normal(0.0, 2.0, (4, 5))}),
+        Case("logits ±1000", {"z": np.array([[1000.0, 0.0, -1000.0],
+                                             [-1000.0, 1000.0, 999.0]])}),
+        Case("equal logits, B = 2, V = 4", {"z": np.full((2, 4), 0.5)}),
+        Case("B = 3, V = 2", {"z": r.normal(0.0, 1.0, (3, 2))}),
+        Case("V = 1", {"z": np.array([[0.3], [-2.0]])}),
+    ]
+
+
+register(Exercise(
+    "0.8", "the Jacobian of the softmax", softmax_jacobian,
+    _jacobian_cases))
+
+
+# -- 0.9 the best step of a central difference (predict first) -------------
+
+
+def best_step(f_x, f3_x, u):
+    """Reference of 0.9: the minimum of E(ε) = |f'''| ε²/6 + u |f| / ε.
+
+    dE/dε = |f'''| ε / 3 - u |f| / ε² = 0 at ε*³ = 3 u |f| / |f'''|;
+    the bound is then evaluated at ε* term by term (not simplified).
+    """
+    f, f3 = abs(float(f_x)), abs(float(f3_x))
+    eps_star = (3.0 * u * f / f3) ** (1.0 / 3.0)
+    return eps_star, f3 * eps_star ** 2 / 6.0 + u * f / eps_star
+
+
+DOUBLE, SINGLE = 2.0 ** -53, 2.0 ** -24  # unit roundoffs of float64, 32
+
+
+def _step_cases():
+    return [
+        Case("exp at x = 0: f = f''' = 1, float64",
+             {"f_x": 1.0, "f3_x": 1.0, "u": DOUBLE}),
+        Case("x³ at x = 2: f = 8, f''' = 6",
+             {"f_x": 8.0, "f3_x": 6.0, "u": DOUBLE}),
+        Case("sin at x = 1: f''' = -cos 1 < 0",
+             {"f_x": float(np.sin(1.0)), "f3_x": -float(np.cos(1.0)),
+              "u": DOUBLE}),
+        Case("f = -3, f''' = 1e-3 (nearly quadratic)",
+             {"f_x": -3.0, "f3_x": 1e-3, "u": DOUBLE}),
+        Case("f = 1e6, f''' = 50", {"f_x": 1e6, "f3_x": 50.0,
+                                    "u": DOUBLE}),
+        Case("exp at x = 0 in float32 (u = 2^-24)",
+             {"f_x": 1.0, "f3_x": 1.0, "u": SINGLE}),
+    ]
+
+
+register(Exercise(
+    "0.9", "the best step of a central difference", best_step,
+    _step_cases, outputs=("eps_star", "error_star"), rtol=1e-9,
+    atol=0.0))

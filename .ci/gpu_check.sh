@@ -85,7 +85,7 @@ step unit-tests 120 $PY -m pytest -p no:cacheprovider -q -n "$JOBS" \
 cat tests/nbval_sanitize.cfg tests/nbval_sanitize_gpu.cfg > "$RESULTS/sanitize.cfg"
 NOTEBOOKS=$(ls -d book solutions exercises 2> /dev/null)
 step notebooks 200 env COMPANION_BACKEND="$BACKEND" $PY -m pytest \
-    -p no:cacheprovider -q --nbval --nbval-current-env \
+    -p no:cacheprovider -v --nbval --nbval-current-env \
     --nbval-sanitize-with "$RESULTS/sanitize.cfg" --ignore=book/_build \
     -n "$JOBS" --dist loadfile --junitxml="$RESULTS/notebooks.xml" $NOTEBOOKS
 

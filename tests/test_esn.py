@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from companion import backend as B
-from companion import esn, esn_fast, init
+from companion import esn, init
 
 
 def _np(x):
@@ -258,22 +258,6 @@ def test_sparse_radius_is_the_dense_one(N, density, seed):
     assert abs(want - 1.25) < 1e-9
     assert esn.spectral_radius(p["W"]) == pytest.approx(want, rel=1e-9)
     assert esn.spectral_radius(dense) == pytest.approx(want, rel=1e-12)
-
-
-@pytest.mark.parametrize("block", [500, 90, 1, 1 << 18])
-def test_blockwise_draw_is_the_one_draw(block):
-    """W drawn by blocks of rows (esn_fast.draw_sparse) has the entries of
-    one dense draw, and the generator ends where the one draw leaves
-    it."""
-    rng = np.random.default_rng(5)
-    want = rng.uniform(-1.0, 1.0, (90, 90))
-    want = want * (rng.random((90, 90)) < 0.3)
-    after = rng.random(3)
-    rng = np.random.default_rng(5)
-    W = esn_fast.draw_sparse(rng, 90, 0.3, block=block)
-    np.testing.assert_array_equal(rng.random(3), after)
-    np.testing.assert_array_equal(W.toarray(), want)
-    assert W.nnz == np.count_nonzero(want)
 
 
 def test_sparse_reservoir_draws_as_the_dense_one():

@@ -29,6 +29,7 @@ largest sizes, where one run takes minutes (``SEEDS``). Writes
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import sys
 import time
@@ -91,13 +92,15 @@ def main(argv) -> list:
     for N in sizes:
         runs = {name: {"nrmse": [], "seconds": [], "cpu_seconds": []}
                 for name in ("companion", "reservoirpy")}
+        load = os.getloadavg()
         for seed in range(SEEDS.get(N, 3)):
             for name, run in (("companion", ours), ("reservoirpy", theirs)):
                 pred, seconds = run(series, N, seed)
                 runs[name]["nrmse"].append(esn.nrmse(pred, target))
                 runs[name]["seconds"].append(seconds[0])
                 runs[name]["cpu_seconds"].append(seconds[1])
-        row = {"N": N, "seeds": len(runs["companion"]["nrmse"])}
+        row = {"N": N, "seeds": len(runs["companion"]["nrmse"]),
+               "load_average_1min": [load[0], os.getloadavg()[0]]}
         for name, r in runs.items():
             row[name] = {"seconds_median": statistics.median(r["seconds"]),
                          "nrmse_mean": float(np.mean(r["nrmse"])),
@@ -143,6 +146,10 @@ def write(rows, version: str, tested: int) -> None:
                   "thread, less disturbed by other load)",
         "rows": rows,
         "machine": describe(reservoirpy=version),
+        "load": "load_average_1min: the machine's 1-minute load average "
+                "(os.getloadavg) before and after each size; with more "
+                "runnable jobs than cores the wall times stretch and the "
+                "CPU times are the figures to compare",
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

@@ -34,17 +34,19 @@ found by ARPACK (scipy.sparse.linalg.eigs) instead of all N eigenvalues,
 and the readout is solved in the smaller of its two equivalent forms:
 with far fewer rows than features (2 M <= F, beta > 0) the push-through
 identity Y^T S (S^T S + beta I)^{-1} = Y^T (S S^T + beta I)^{-1} S, an
-(M, M) system instead of (F, F).
+(M, M) system instead of (F, F). The host's fast path for these (the
+blocked draw, ARPACK, SciPy's CSR kernel step by step, syrk and Cholesky)
+is ``esn_fast``: the same operations, the same results.
 """
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
 import numpy as np
 
+from . import esn_fast
 from ._validate import (check_array, check_finite, check_floating,
                         check_positive)
 from .backend import (asarray, device, make_rng, namespace, resolve,
@@ -56,9 +58,6 @@ READOUTS = ("bias", "bias+input", "state")
 # below this many units a dense W is as fast as a sparse one and its N
 # eigenvalues cheap: reservoirs this small stay dense (and bit-identical)
 SPARSE_MIN_N = 500
-# the recurrent matrix is drawn in blocks of about this many entries when
-# it is large (the same numbers, without two dense (N, N) arrays)
-_BLOCK = 1 << 22
 
 
 class State(NamedTuple):
@@ -83,24 +82,15 @@ def spectral_radius(W) -> float:
     """
     if not is_sparse(W):
         return _dense_spectral_radius(W)
-    from scipy.sparse.linalg import ArpackNoConvergence, eigs
-
     host = W.get() if type(W).__module__.startswith("cupyx") else W
     N = host.shape[0]
     if host.shape != (N, N):
         raise ValueError(f"W must be square, got shape {tuple(host.shape)}")
-    host = host.astype(np.float64)
+    host = host.astype(np.float64, copy=False)
     if N > 2 and host.nnz:
-        v0 = np.random.default_rng(0).uniform(0.5, 1.5, N)
-        try:
-            # ncv 100: the largest |λ| of a random W has close rivals
-            # (its eigenvalues fill a disc); with few Lanczos vectors
-            # ARPACK then restarts for seconds
-            lam = eigs(host, k=1, which="LM", v0=v0, ncv=min(N - 1, 100),
-                       tol=1e-14, return_eigenvectors=False)
-            return float(np.max(np.abs(lam)))
-        except ArpackNoConvergence:
-            pass
+        radius = esn_fast.arpack_radius(host)
+        if radius is not None:
+            return radius
     return float(np.max(np.abs(np.linalg.eigvals(host.toarray()))))
 
 
@@ -108,31 +98,19 @@ def _draw_recurrent(rng, N: int, density: float, sparse: bool):
     """W (N, N) on the host, U[-1, 1) entries kept with probability
     ``density``: the N² values are drawn first, then the N² keep/drop
     draws, whatever the form. Dense: an array; sparse: a SciPy CSR matrix
-    of the same entries, built block by block when N² is large (with a
-    second generator advanced past the values to the keep/drop draws)."""
-    import scipy.sparse
+    of the same entries (drawn block by block, ``esn_fast.draw_sparse``).
+    """
+    if sparse:
+        W = esn_fast.draw_sparse(rng, N, density)
+        if W is not None:
+            return W
+    W = rng.uniform(-1.0, 1.0, (N, N))
+    W = W * (rng.random((N, N)) < density)
+    if sparse:
+        import scipy.sparse
 
-    bitgen = rng.bit_generator
-    if not sparse or N * N <= _BLOCK or not hasattr(bitgen, "advance"):
-        W = rng.uniform(-1.0, 1.0, (N, N))
-        W = W * (rng.random((N, N)) < density)
-        return scipy.sparse.csr_array(W) if sparse else W
-    values = np.random.Generator(copy.deepcopy(bitgen))
-    keeps = np.random.Generator(copy.deepcopy(bitgen).advance(N * N))
-    bitgen.advance(2 * N * N)               # rng as after the two draws
-    rows = max(1, _BLOCK // N)
-    data, indices, counts = [], [], [np.zeros(1, dtype=np.int64)]
-    for start in range(0, N, rows):
-        n = min(rows, N - start)
-        v = values.uniform(-1.0, 1.0, (n, N))
-        keep = (keeps.random((n, N)) < density) & (v != 0.0)
-        data.append(v[keep])
-        indices.append(np.nonzero(keep)[1])
-        counts.append(np.count_nonzero(keep, axis=1))
-    indptr = np.cumsum(np.concatenate(counts))
-    return scipy.sparse.csr_array(
-        (np.concatenate(data), np.concatenate(indices), indptr),
-        shape=(N, N))
+        return scipy.sparse.csr_array(W)
+    return W
 
 
 def init_reservoir(D: int, N: int, rng, rho: float = 0.9,
@@ -190,7 +168,7 @@ def _sparse_to_backend(W, rho: float, be, dtype):
     W = W * (rho / radius)
     dtype = be.float_dtype if dtype is None else dtype
     if be.name == "numpy":
-        return W.astype(np.dtype(dtype))
+        return W.astype(np.dtype(dtype), copy=False)
     if be.name == "cupy":
         import cupyx.scipy.sparse
 
@@ -203,45 +181,6 @@ def _times_W_T(x, W):
     if is_sparse(W):
         return (W @ x.T).T
     return x @ W.T
-
-
-def _csr_kernel(W, *arrays):
-    """SciPy's own CSR kernel y += W x (the one that ``W @ x`` ends in)
-    where W is a SciPy CSR matrix and the arrays are NumPy arrays of its
-    dtype; None otherwise (CuPy, mixed dtypes, another SciPy)."""
-    if not (type(W).__module__.startswith("scipy.sparse")
-            and W.format == "csr"
-            and all(isinstance(a, np.ndarray) and a.dtype == W.dtype
-                    for a in arrays)):
-        return None
-    from scipy.sparse import _sparsetools
-
-    return getattr(_sparsetools, "csr_matvec", None)
-
-
-def _drive_one(kernel, W, u_in, b_in, x0, alpha: float, out, first: int):
-    """``_drive`` for one sequence (B = 1) and a SciPy CSR W, the same
-    arithmetic in the same order, into buffers allocated once and with
-    SciPy's kernel called directly: at a few hundred units the checks
-    that ``W @ x`` makes and the temporaries cost more than the product.
-    Returns x(T), (1, N)."""
-    N = W.shape[0]
-    indptr, indices, data = W.indptr, W.indices, W.data
-    y, keep = np.empty(N, dtype=W.dtype), np.empty(N, dtype=W.dtype)
-    spare = [np.empty(N, dtype=W.dtype) for _ in range(2)]
-    x = np.ascontiguousarray(x0[0, ...])
-    for n in range(u_in.shape[0]):
-        y[...] = 0.0
-        kernel(N, N, indptr, indices, data, x, y)        # W x(n-1)
-        np.add(u_in[n, 0, ...], y, out=y)
-        np.add(y, b_in, out=y)
-        np.tanh(y, out=y)                                # x~(n)
-        np.multiply(x, 1.0 - alpha, out=keep)
-        np.multiply(y, alpha, out=y)
-        # x(n), straight into its row of out (a contiguous row)
-        x = out[n - first, 0, ...] if n >= first else spare[n % 2]
-        np.add(keep, y, out=x)
-    return np.reshape(x.copy(), (1, N))
 
 
 def _check_alpha(alpha: float) -> None:
@@ -313,11 +252,12 @@ def _drive(params, u, x0, alpha: float, out, first: int = 0):
     W, b_in = params["W"], params["b_in"]
     sparse = is_sparse(W)
     W_T = None if sparse else W.T
-    kernel = (_csr_kernel(W, u_in, b_in, x0, out) if sparse
+    kernel = (esn_fast.csr_kernel(W, u_in, b_in, x0, out) if sparse
               and x0.shape[0] == 1 and out.strides[-1] == out.itemsize
               else None)
     if kernel is not None:
-        return _drive_one(kernel, W, u_in, b_in, x0, alpha, out, first)
+        return esn_fast.drive_one(kernel, W, u_in, b_in, x0, alpha, out,
+                                  first)
     x = x0
     for n in range(u.shape[0]):
         if not sparse:
@@ -399,28 +339,9 @@ def ridge(S, Y, beta: float):
         G = S @ S.T + beta * xp.eye(M, dtype=S.dtype, device=device(S))
         return _solve_spd(xp, G, Y).T @ S
     if F >= SPARSE_MIN_N and isinstance(S, np.ndarray) and beta > 0:
-        return _ridge_cholesky(S, Y, beta)
+        return esn_fast.ridge_cholesky(S, Y, beta)
     A = S.T @ S + beta * xp.eye(F, dtype=S.dtype, device=device(S))
     return _solve_spd(xp, A, S.T @ Y).T
-
-
-def _ridge_cholesky(S, Y, beta: float):
-    """The primal ridge on the host at scale: S^T S + beta I by BLAS syrk
-    (one triangle: half the products of S.T @ S), then Cholesky; LU on
-    the full matrix where it is not numerically positive definite."""
-    import scipy.linalg
-
-    syrk = scipy.linalg.blas.get_blas_funcs("syrk", (S,))
-    A = syrk(1.0, S.T, lower=False)          # upper triangle of S^T S
-    A[np.diag_indices_from(A)] += beta
-    B = S.T @ Y
-    try:
-        factor = scipy.linalg.cho_factor(A, lower=False, overwrite_a=False,
-                                         check_finite=False)
-        return scipy.linalg.cho_solve(factor, B, check_finite=False).T
-    except (np.linalg.LinAlgError, ValueError):
-        A = np.triu(A) + np.triu(A, 1).T
-        return np.linalg.solve(A, B).T
 
 
 def _solve_spd(xp, A, B):
@@ -459,7 +380,7 @@ def fit(params, u, y, x0, alpha: float = 1.0, beta: float = 1e-8,
     Returns:
         (W_out (K, F), State(x(T))).
     """
-    N, D = _check_run(params, u, x0, alpha)
+    _check_run(params, u, x0, alpha)
     check_array(y, "y", ndim=3)
     if tuple(y.shape[:2]) != tuple(u.shape[:2]):
         raise ValueError(f"y must have shape (T, B, K) with (T, B) = "
@@ -472,19 +393,27 @@ def fit(params, u, y, x0, alpha: float = 1.0, beta: float = 1e-8,
                          f"got {readout!r}")
     check_positive(beta, "beta", allow_zero=True)
     xp = namespace(u, y)
-    # the readout vectors r(n) of the kept steps, written in place: the
-    # states go straight into their columns (as features() would build)
-    T, Bsz = u.shape[0] - washout, u.shape[1]
+    r, x = _readout_vectors(params, u, x0, alpha, readout, washout)
+    S = xp.reshape(r, (-1, r.shape[-1]))        # rows r(n), b-major in n
+    Y = xp.reshape(y[washout:, ...], (-1, y.shape[-1]))
+    return ridge(S, Y, beta), State(x)
+
+
+def _readout_vectors(params, u, x0, alpha: float, readout: str,
+                     first: int = 0):
+    """The readout vectors r(n) (T - first, B, F) of the steps n >= first
+    and x(T): the states are written straight into their columns (what
+    features() would build, without a second copy)."""
+    xp = namespace(u, x0)
+    N, D = params["W_in"].shape
+    T, Bsz = u.shape[0] - first, u.shape[1]
     lead = {"bias": 1, "bias+input": 1 + D, "state": 0}[readout]
     r = xp.empty((T, Bsz, lead + N), dtype=x0.dtype, device=device(x0))
     if lead:
         r[..., 0] = 1.0
     if readout == "bias+input":
-        r[..., 1:lead] = u[washout:, ...]
-    x = _drive(params, u, x0, alpha, r[..., lead:], first=washout)
-    S = xp.reshape(r, (-1, r.shape[-1]))        # rows r(n), b-major in n
-    Y = xp.reshape(y[washout:, ...], (-1, y.shape[-1]))
-    return ridge(S, Y, beta), State(x)
+        r[..., 1:lead] = u[first:, ...]
+    return r, _drive(params, u, x0, alpha, r[..., lead:], first=first)
 
 
 def predict(params, W_out, u, x0, alpha: float = 1.0,
@@ -495,8 +424,9 @@ def predict(params, W_out, u, x0, alpha: float = 1.0,
         (y (T, B, K), State(x(T))).
     """
     _check_readout(params, W_out, readout)
-    xs, state = run(params, u, x0, alpha)
-    return features(xs, u, readout) @ W_out.T, state
+    _check_run(params, u, x0, alpha)
+    r, x = _readout_vectors(params, u, x0, alpha, readout)
+    return r @ W_out.T, State(x)
 
 
 def _check_readout(params, W_out, readout: str) -> None:

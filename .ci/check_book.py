@@ -3,15 +3,18 @@
     python .ci/check_book.py [book/_build/html]
 
 Every HTML page of the built book is served from 127.0.0.1 and loaded in
-headless Chromium at 1280 x 900 px; any request to another host is
-refused, so the book is checked as a reader without a network sees it.
-Each page must show:
+headless Chromium at 1280 x 900 px, then as on a phone (390 x 844 px, a
+mobile viewport); any request to another host is refused, so the book is
+checked as a reader without a network sees it. Each page must show:
 
 - its math rendered: every ``.math`` element holds a MathJax container
   and no ``mjx-merror`` (MathJax is served from the book itself);
 - no horizontal overflow: the page does not scroll sideways, and no
   equation, table, code block, output, figure or exercise box reaches past
   the text column unless a box of its own scrolls it;
+- on the phone, no page-level horizontal overflow either: code, outputs,
+  tables and equations may scroll inside their own box, the page may not
+  (each element that pushes it wider is named);
 - no split outputs: no two consecutive stream boxes of the same stream in
   one cell's output (a table printed in a loop is one box);
 - every image in the text with real alt text (not empty, not a hash or a
@@ -51,6 +54,7 @@ from urllib.parse import unquote, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1280, 900
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 ZIP = "rnn-from-scratch-exercises.zip"
 # an alt text that is a hash or a file name (myst-nb's default)
 FILE_LIKE = re.compile(r"^[0-9a-f]{16,}|\.(png|svg|jpe?g|gif|pdf)$",
@@ -59,9 +63,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update",
          "--disable-sync"]
 
-# the geometry and structure checks, run in the page
-PAGE_JS = r"""
-() => {
+# how a failure names an element: tag, id, classes and its first words
+NAME_JS = r"""
   const name = (el) => {
     let s = el.tagName.toLowerCase();
     if (el.id) s += "#" + el.id;
@@ -71,6 +74,10 @@ PAGE_JS = r"""
     const text = (el.textContent || "").replace(/\s+/g, " ").trim();
     return s + (text ? ` "${text.slice(0, 60)}"` : "");
   };
+"""
+
+# the geometry and structure checks, run in the page
+PAGE_JS = "() => {" + NAME_JS + r"""
   const out = {overflow: [], math: [], split: [], links: [], icons: [],
                search: 0, title: document.title};
   const doc = document.documentElement;
@@ -142,6 +149,41 @@ PAGE_JS = r"""
       const body = el.querySelector("section, .admonition-title ~ *");
       return [el.id, body ? visible(body) : null];
     });
+  return out;
+}
+"""
+
+
+# on the phone: does the page scroll sideways, and which elements (the
+# outermost ones, not inside a box that scrolls or clips them within the
+# window) push it wider? MathJax's hidden copy for screen readers and
+# fixed drawers (the closed sidebars) are not part of the page's width.
+PHONE_JS = "() => {" + NAME_JS + r"""
+  const doc = document.documentElement, width = doc.clientWidth;
+  if (doc.scrollWidth <= width + 1) return [];
+  const out = [`the page scrolls sideways: ${doc.scrollWidth} px wide ` +
+               `in a ${width} px window`];
+  const past = new Set();
+  for (const el of document.body.querySelectorAll("*")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || r.right <= width + 1 ||
+        el.closest("mjx-assistive-mml")) continue;
+    let a = el, inside = false;
+    while (a && a !== document.body) {
+      const style = getComputedStyle(a);
+      if (style.position === "fixed") { inside = true; break; }
+      if (a !== el && style.overflowX !== "visible" &&
+          a.getBoundingClientRect().right <= width + 1) {
+        inside = true; break;
+      }
+      a = a.parentElement;
+    }
+    if (inside) continue;
+    past.add(el);
+    if (!past.has(el.parentElement))
+      out.push(`${name(el)} reaches ${Math.round(r.right - width)} px ` +
+               "past the window");
+  }
   return out;
 }
 """
@@ -368,6 +410,22 @@ def main(argv: list[str]) -> int:
             if os.environ.get("CHECK_BOOK_VERBOSE"):
                 print(f"  {name}: {time.monotonic() - began:.1f} s",
                       flush=True)
+        # the same pages on a phone: the page itself never scrolls sideways
+        phone = browser.new_context(
+            viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT},
+            is_mobile=True, has_touch=True)
+        phone.route("**/*", lambda route: route.continue_()
+                    if route.request.url.startswith(server.base)
+                    else route.abort())
+        small = phone.new_page()
+        for name in names:
+            small.goto(server.base + name, wait_until="load",
+                       timeout=60_000)
+            small.evaluate(
+                "async () => { if (window.MathJax && MathJax.startup &&"
+                " MathJax.startup.promise) await MathJax.startup.promise; }")
+            for message in small.evaluate(PHONE_JS)[:10]:
+                checker.fail(name, f"overflow at {PHONE_WIDTH} px: {message}")
         browser.close()
 
     landing = (root / "intro.html").read_text(encoding="utf-8")

@@ -30,6 +30,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
@@ -52,7 +53,6 @@ HIDDEN_CODE = {"remove-input", "remove-cell"}
 HIDDEN_OUTPUT = {"remove-output", "remove-cell"}
 # a display shown as one of these instead of its text/plain
 RICH = ("image/", "text/html", "text/markdown", "text/latex")
-TAGS = re.compile(r"^:tags:\s*\[(.*)\]\s*$|^tags:\s*\[(.*)\]\s*$")
 
 
 def is_notebook(page: Path) -> bool:
@@ -61,14 +61,16 @@ def is_notebook(page: Path) -> bool:
     return text.startswith("---\n") and "\nkernelspec:" in text[:2000]
 
 
-def _tags(header: list[str]) -> set[str]:
-    tags = set()
-    for line in header:
-        match = TAGS.match(line.strip())
-        if match:
-            listed = match.group(1) or match.group(2) or ""
-            tags |= {t.strip().strip("'\"") for t in listed.split(",")}
-    return tags
+def cell_tags(header: list[str], yaml_block: bool) -> set[str]:
+    """The tags of a code cell, from its YAML header or option lines."""
+    if yaml_block:
+        meta = yaml.safe_load("\n".join(header)) or {}
+    else:
+        meta = {}
+        for line in header:
+            key, _, value = line[1:].partition(":")
+            meta[key] = yaml.safe_load(value)
+    return set(meta.get("tags") or [])
 
 
 def long_code_lines(text: str, limit: int = MAX_CODE):
@@ -85,6 +87,7 @@ def long_code_lines(text: str, limit: int = MAX_CODE):
         fence = match.group(1)
         body_start = k
         header = []
+        yaml_block = False
         # the YAML header, or option lines, at the top of the cell
         if k < len(lines) and lines[k].strip() == "---":
             end = k + 1
@@ -92,6 +95,7 @@ def long_code_lines(text: str, limit: int = MAX_CODE):
                 end += 1
             header = lines[k + 1:end]
             body_start = end + 1
+            yaml_block = True
         else:
             while body_start < len(lines) and OPTION.match(
                     lines[body_start]):
@@ -102,7 +106,7 @@ def long_code_lines(text: str, limit: int = MAX_CODE):
                 lines[end].startswith(fence)
                 and lines[end].strip() == fence):
             end += 1
-        if not _tags(header) & HIDDEN_CODE:
+        if not cell_tags(header, yaml_block) & HIDDEN_CODE:
             found += [(n + 1, len(lines[n]))
                       for n in range(body_start, end)
                       if len(lines[n]) > limit]
@@ -218,6 +222,13 @@ def test_detector_skips_headers_and_sees_code():
         wide,
         "```",
         "```python",
+        wide,
+        "```",
+        "```{code-cell} ipython3",
+        "---",
+        "tags:",
+        "- remove-cell",
+        "---",
         wide,
         "```",
     ])

@@ -12,9 +12,11 @@ Checked on every page of ``book/``:
    each ``book/*.ipynb``: stdout and stderr, and the ``text/plain`` of a
    result or display that has no image or HTML (which the page shows
    instead). Cells tagged ``remove-output`` or ``remove-cell`` show none.
-   At 1280 px the text column holds about 80 characters of the book's
-   monospace font, and an output box has a little padding more than a code
-   box, hence one character less.
+   At 1280 px an output box is 688 px wide and holds 78 characters; a
+   79th scrolls it (measured in headless Chromium with the theme and
+   ``book/_static/course.css``). The browser check, ``.ci/check_book.py``,
+   measures the built pages themselves; this test names the line at fault
+   without building the book.
 
 A failure names the file and, for each line too long, the line of the
 ``.md`` (code) or the cell index of the ``.ipynb`` and the line in that

@@ -20,9 +20,7 @@ Checked on every page of ``book/``:
 
 A failure names the file and, for each line too long, the line of the
 ``.md`` (code) or the cell index of the ``.ipynb`` and the line in that
-cell's output (output), with the length. Pages being fitted by another
-branch are listed in ``KNOWN_LONG`` and expected to fail until it is
-merged; empty the set as they are.
+cell's output (output), with the length.
 """
 
 from __future__ import annotations
@@ -38,16 +36,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 MAX_CODE, MAX_OUTPUT = 79, 78
 
-# pages still too wide on this branch, fitted on others (ux-a: 03b, 04, 05,
-# 07, notation; ch8: 08); xfail, not strict, until the merges land
-KNOWN_LONG = {
-    "03b-min-char-rnn.md", "03b-min-char-rnn.ipynb",
-    "04-vanishing-exploding.md", "04-vanishing-exploding.ipynb",
-    "05-lstm.md", "05-lstm.ipynb",
-    "07-esn.ipynb",
-    "08-applications.md",
-    "notation.md",
-}
 
 CODE_CELL = re.compile(r"^(`{3,}|~{3,})\{code-cell\}")
 OPTION = re.compile(r"^:[\w-]+:")
@@ -158,10 +146,7 @@ def long_output_lines(notebook: dict, limit: int = MAX_OUTPUT):
 
 
 def _param(path: Path):
-    marks = [pytest.mark.xfail(
-        reason="fitted to the page on another branch", strict=False)
-    ] if path.name in KNOWN_LONG else []
-    return pytest.param(path, id=path.name, marks=marks)
+    return pytest.param(path, id=path.name)
 
 
 PAGES = sorted(p for p in BOOK.glob("*.md") if is_notebook(p))
@@ -174,8 +159,6 @@ def test_pages_are_found():
             "performance.md"} <= names
     assert {p.with_suffix(".ipynb").name for p in PAGES} \
         <= {p.name for p in NOTEBOOKS}
-    assert KNOWN_LONG <= names | {p.name for p in NOTEBOOKS}, \
-        "KNOWN_LONG names a page that does not exist"
 
 
 @pytest.mark.parametrize("page", [_param(p) for p in PAGES])

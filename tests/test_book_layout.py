@@ -145,10 +145,6 @@ def long_output_lines(notebook: dict, limit: int = MAX_OUTPUT):
     return found
 
 
-def _param(path: Path):
-    return pytest.param(path, id=path.name)
-
-
 PAGES = sorted(p for p in BOOK.glob("*.md") if is_notebook(p))
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 
@@ -161,7 +157,7 @@ def test_pages_are_found():
         <= {p.name for p in NOTEBOOKS}
 
 
-@pytest.mark.parametrize("page", [_param(p) for p in PAGES])
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
 def test_code_lines_fit(page):
     long = long_code_lines(page.read_text(encoding="utf-8"))
     assert not long, (
@@ -170,7 +166,7 @@ def test_code_lines_fit(page):
         + ", ".join(f"{n}: {length}" for n, length in long))
 
 
-@pytest.mark.parametrize("notebook", [_param(p) for p in NOTEBOOKS])
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_output_lines_fit(notebook):
     long = long_output_lines(
         json.loads(notebook.read_text(encoding="utf-8")))

@@ -141,6 +141,31 @@ def lstm_forward(params, names, x, h0, c0):
     return hs, cs, acts, tc
 
 
+# the LSTM backward forms its local derivatives for this many entries of
+# dz (steps x B x 4H) at a time
+LOCAL_CHUNK = 1 << 16
+
+
+def _lstm_local(xp, names, cache, t0, t1, dz, ao):
+    """Steps t0..t1-1 of the LSTM's local derivatives, which do not depend
+    on the gradient: dz[t] gets, per gate block, the factor that turns dc
+    (or dh, for o) into dz; ao[t] = o ∘ (1 - tanh²(c)), dh's share of dc.
+    One call per block over many steps instead of many small ones."""
+    n = len(names)
+    H = cache.f.shape[-1]
+    f, o, g = cache.f[t0:t1, ...], cache.o[t0:t1, ...], cache.g[t0:t1, ...]
+    i, tc = cache.i[t0:t1, ...], cache.tc[t0:t1, ...]
+    blocks = {"f": (cache.cs[t0:t1, ...] - g if n == 3
+                    else cache.cs[t0:t1, ...]) * f * (1.0 - f),
+              "o": tc * o * (1.0 - o),       # dz_o = dh ∘ this
+              "c": i * (1.0 - g * g)}        # ∂c/∂f = c(t-1) (- c̃ coupled)
+    if n == 4:
+        blocks["i"] = g * i * (1.0 - i)
+    for j, name in enumerate(names):
+        dz[t0:t1, :, j * H:(j + 1) * H] = blocks[name]
+    ao[t0:t1, ...] = o * (1.0 - tc * tc)
+
+
 def lstm_backward(params, names, dhs, cache, dstate_T=None):
     """``lstm.hidden_backward`` for a tanh LSTM without peepholes.
 
@@ -159,24 +184,32 @@ def lstm_backward(params, names, dhs, cache, dstate_T=None):
     dt = _result_type(xp, dhs, cache.hs, cache.f, U,
                       *(() if dstate_T is None else dstate_T))
     dz = _empty(xp, (T, B, n * H), dhs, dt)
-    dh_next, dc_next = ((xp.zeros((B, H), dtype=dt, device=device(dhs)),)
-                        * 2 if dstate_T is None else dstate_T)
+    ao = _empty(xp, (T, B, H), dhs, dt)
+    dh, dc = _empty(xp, (B, H), dhs, dt), _empty(xp, (B, H), dhs, dt)
+    dh_next = xp.zeros((B, H), dtype=dt, device=device(dhs))
+    dc_next = xp.zeros((B, H), dtype=dt, device=device(dhs))
+    if dstate_T is not None:                 # copies: the caller's stay
+        dh_next[...], dc_next[...] = dstate_T
+    # the local derivatives in chunks of steps that stay in cache
+    chunk = max(1, LOCAL_CHUNK // (B * n * H))
+    o_cols = slice((n - 2) * H, (n - 1) * H)     # o: dz_o = dh ∘ ...
+    dc_cols = [slice(j * H, (j + 1) * H) for j in range(n) if j != n - 2]
+    lo = T
     for t in reversed(range(T)):
-        f, i, o = cache.f[t, ...], cache.i[t, ...], cache.o[t, ...]
-        g, tc = cache.g[t, ...], cache.tc[t, ...]
-        dh = dhs[t, ...] + dh_next           # output + step t+1
-        dc = dc_next + dh * o * (1.0 - tc * tc)   # through tanh(c(t))
-        dz_t = {"o": dh * tc * o * (1.0 - o),
-                "c": dc * i * (1.0 - g * g)}
-        df = dc * cache.cs[t, ...]           # ∂c/∂f = c(t-1)
-        if n == 4:
-            dz_t["i"] = dc * g * i * (1.0 - i)
-        else:                                # coupled: i = 1 - f
-            df = df - dc * g
-        dz_t["f"] = df * f * (1.0 - f)
-        dz[t, ...] = xp.concat([dz_t[name] for name in names], axis=1)
-        dc_next = dc * f                     # the carousel
-        dh_next = dz[t, ...] @ U             # Σ_g U_g^T dz_g
+        if t < lo:                           # the next chunk, t down
+            lo = max(0, t + 1 - chunk)
+            _lstm_local(xp, names, cache, lo, t + 1, dz, ao)
+        _into(xp, "add", dh, dhs[t, ...], dh_next)   # output + step t+1
+        _into(xp, "multiply", dc, dh, ao[t, ...])    # through tanh(c(t))
+        dc += dc_next
+        z = dz[t, ...]
+        for cols in dc_cols:                 # dz_f, dz_i, dz_c: by dc
+            block = z[:, cols]
+            block *= dc
+        block = z[:, o_cols]
+        block *= dh
+        _into(xp, "multiply", dc_next, dc, cache.f[t, ...])  # the carousel
+        dh_next = z @ U                      # Σ_g U_g^T dz_g
     flat = _flat(xp, dz)
     dW = flat.T @ _flat(xp, cache.x)         # Σ_t dz(t) X(t)^T
     dU = flat.T @ _flat(xp, cache.hs[:-1, ...])  # Σ_t dz(t) h(t-1)^T

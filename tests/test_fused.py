@@ -15,7 +15,9 @@ import pytest
 from companion import backend as B
 from companion import fused, gru, lstm, rnn, stacking
 
-SHAPES = [(1, 1, 1, 1), (5, 3, 2, 4), (7, 2, 3, 6)]       # T, B, D, H
+# T, B, D, H; the last one spans several of the LSTM backward's chunks of
+# steps (2^16 // (B n H) = 4 steps, coupled 5), the last chunk partial
+SHAPES = [(1, 1, 1, 1), (5, 3, 2, 4), (7, 2, 3, 6), (9, 64, 3, 64)]
 
 
 def lstm_params(D, H, rng, coupled=False, peephole=False):

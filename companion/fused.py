@@ -15,8 +15,10 @@ other in float64:
 * σ is computed through tanh, σ(a) = (1 + tanh(a / 2)) / 2, so that the
   gates and the candidate are one call of tanh on one block;
 * the local derivatives (σ' = σ (1 - σ), tanh' = 1 - y², ...) do not
-  depend on the gradient, so the backward pass forms them for all steps
-  at once; each step is left with a few products by dh and dc;
+  depend on the gradient, so the LSTM's backward pass forms them for a
+  chunk of steps at a time (one call per gate block, the chunk small
+  enough to stay in cache); each step is left with a few products by
+  dh and dc;
 * results go into arrays allocated once, (T, B, ·), not into lists
   stacked at the end;
 * dtypes as NumPy promotes them: float32 inputs with float64 parameters

@@ -157,10 +157,11 @@ def _lstm_local(xp, names, cache, t0, t1, dz, ao):
     H = cache.f.shape[-1]
     f, o, g = cache.f[t0:t1, ...], cache.o[t0:t1, ...], cache.g[t0:t1, ...]
     i, tc = cache.i[t0:t1, ...], cache.tc[t0:t1, ...]
+    # ∂c/∂f = c(t-1), less c̃ when coupled (i = 1 - f)
     blocks = {"f": (cache.cs[t0:t1, ...] - g if n == 3
                     else cache.cs[t0:t1, ...]) * f * (1.0 - f),
               "o": tc * o * (1.0 - o),       # dz_o = dh ∘ this
-              "c": i * (1.0 - g * g)}        # ∂c/∂f = c(t-1) (- c̃ coupled)
+              "c": i * (1.0 - g * g)}
     if n == 4:
         blocks["i"] = g * i * (1.0 - i)
     for j, name in enumerate(names):
